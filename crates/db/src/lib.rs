@@ -1,0 +1,117 @@
+//! PostgreSQL access shared by the services: a diesel-async pool with explicit
+//! timeouts, embedded migrations that are safe with several replicas starting at
+//! once, and a readiness ping.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use deadpool::Runtime;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use gridlink_config::{ConfigError, Secret};
+
+mod migrate;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use migrate::run_migrations;
+
+pub type PgPool = Pool<AsyncPgConnection>;
+pub use diesel_async::pooled_connection::deadpool::{Object as PooledConnection, PoolError};
+
+/// Pool sizing and timeouts, from the environment.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// `DATABASE_POOL_SIZE`: connections per replica. Two cores serve best with
+    /// a small pool; queuing in the pool is cheaper than in PostgreSQL.
+    pub max_size: usize,
+    /// `DATABASE_POOL_TIMEOUT_MS`: how long a request waits for a connection
+    /// before it is answered 503, so an overloaded database sheds load fast.
+    pub wait_timeout: Duration,
+    /// `DATABASE_CONNECT_TIMEOUT_MS`: bound on opening a new connection, so an
+    /// unreachable server is noticed instead of hanging requests.
+    pub connect_timeout: Duration,
+}
+
+impl PoolSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_size: gridlink_config::parse("DATABASE_POOL_SIZE", 16)?,
+            wait_timeout: Duration::from_millis(gridlink_config::parse(
+                "DATABASE_POOL_TIMEOUT_MS",
+                2_000,
+            )?),
+            connect_timeout: Duration::from_millis(gridlink_config::parse(
+                "DATABASE_CONNECT_TIMEOUT_MS",
+                3_000,
+            )?),
+        })
+    }
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            wait_timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Builds the pool. No connection is opened until the first request needs one,
+/// so a service starts (and reports not-ready) while its database is down.
+pub fn build_pool(url: &Secret, settings: &PoolSettings) -> anyhow::Result<PgPool> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url.expose());
+    Pool::builder(manager)
+        .max_size(settings.max_size)
+        .wait_timeout(Some(settings.wait_timeout))
+        .create_timeout(Some(settings.connect_timeout))
+        .recycle_timeout(Some(settings.connect_timeout))
+        .runtime(Runtime::Tokio1)
+        .build()
+        .context("database pool configuration is invalid")
+}
+
+/// `SELECT 1` through the pool.
+pub async fn ping(pool: &PgPool) -> Result<(), PoolOrQueryError> {
+    let mut conn = pool.get().await?;
+    diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+    Ok(())
+}
+
+#[derive(Debug)]
+pub enum PoolOrQueryError {
+    Pool(PoolError),
+    Query(diesel::result::Error),
+}
+
+impl std::fmt::Display for PoolOrQueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Pool(PoolError::Timeout(_)) => f.write_str("database unreachable (timeout)"),
+            Self::Pool(_) => f.write_str("database unreachable"),
+            Self::Query(_) => f.write_str("database query failed"),
+        }
+    }
+}
+
+impl From<PoolError> for PoolOrQueryError {
+    fn from(e: PoolError) -> Self {
+        Self::Pool(e)
+    }
+}
+
+impl From<diesel::result::Error> for PoolOrQueryError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Query(e)
+    }
+}
+
+/// Opens one connection outside any pool (tools, tests).
+pub async fn connect(url: &Secret) -> anyhow::Result<AsyncPgConnection> {
+    AsyncPgConnection::establish(url.expose())
+        .await
+        .context("could not connect to the database")
+}

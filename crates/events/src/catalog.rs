@@ -1,0 +1,38 @@
+//! The events of `proto-docs/events.asyncapi.yaml`. Each has a versioned type,
+//! which is also its routing key on the `gridlink.events` topic exchange.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub trait Event: Serialize {
+    /// Versioned type and routing key, e.g. `user.deleted.v1`.
+    const TYPE: &'static str;
+    fn event_id(&self) -> Uuid;
+}
+
+/// A user deleted their account; every service erases their data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserDeleted {
+    pub event_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub user_id: String,
+}
+
+impl UserDeleted {
+    pub fn new(user_id: String) -> Self {
+        Self {
+            event_id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            user_id,
+        }
+    }
+}
+
+impl Event for UserDeleted {
+    const TYPE: &'static str = "user.deleted.v1";
+    fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+}

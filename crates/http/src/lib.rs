@@ -1,0 +1,13 @@
+//! The HTTP plumbing every Gridlink service shares: the JSON extractor and its
+//! limits, request observation (request id, trace span, metrics, access log),
+//! health/readiness/metrics routes, problem+json fallbacks and client IPs.
+
+mod client_ip;
+mod extract;
+mod observe;
+mod ops;
+
+pub use client_ip::{TrustedProxies, client_ip};
+pub use extract::{BODY_LIMIT, Json, extractor_config};
+pub use observe::{RequestId, observe};
+pub use ops::{Metrics, Readiness, fallback, ops_routes};

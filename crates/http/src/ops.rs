@@ -1,0 +1,191 @@
+//! Operational routes: `/healthz` (the process is alive), `/readyz` (its
+//! dependencies answer) and `/metrics` (Prometheus text), plus the problem+json
+//! fallback for unknown routes and methods.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::future::BoxFuture;
+use gridlink_db::PgPool;
+use gridlink_problem::problem_response;
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+
+type Check = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+
+/// The named checks `/readyz` runs; each must answer within two seconds.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    checks: Vec<(&'static str, Check)>,
+}
+
+impl Readiness {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn check<F>(mut self, name: &'static str, check: F) -> Self
+    where
+        F: Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync + 'static,
+    {
+        self.checks.push((name, Arc::new(check)));
+        self
+    }
+
+    /// A check that the database answers `SELECT 1`.
+    pub fn database(self, pool: PgPool) -> Self {
+        self.check("database", move || {
+            let pool = pool.clone();
+            Box::pin(async move { gridlink_db::ping(&pool).await.map_err(|e| e.to_string()) })
+        })
+    }
+
+    async fn failures(&self) -> Vec<String> {
+        let runs = self.checks.iter().map(|(name, check)| async move {
+            match tokio::time::timeout(Duration::from_secs(2), check()).await {
+                Ok(Ok(())) => None,
+                Ok(Err(reason)) => Some(format!("{name}: {reason}")),
+                Err(_) => Some(format!("{name}: no answer within 2s")),
+            }
+        });
+        futures_util::future::join_all(runs)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+}
+
+/// The service's Prometheus registry and its standard instruments.
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pool: IntGaugeVec,
+    pool_source: Option<PgPool>,
+}
+
+impl Metrics {
+    pub fn new(service: &str, pool: Option<PgPool>) -> Self {
+        let registry = Registry::new_custom(
+            None,
+            Some([("service".to_owned(), service.to_owned())].into()),
+        )
+        .expect("static registry labels are valid");
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests answered"),
+            &["route", "method", "status"],
+        )
+        .expect("static metric definition is valid");
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+            ),
+            &["route", "method", "status"],
+        )
+        .expect("static metric definition is valid");
+        let pool_gauge = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "database pool connections by state"),
+            &["state"],
+        )
+        .expect("static metric definition is valid");
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(pool_gauge.clone()),
+        ] {
+            registry
+                .register(collector)
+                .expect("each metric is registered once");
+        }
+        Self {
+            registry,
+            requests,
+            latency,
+            pool: pool_gauge,
+            pool_source: pool,
+        }
+    }
+
+    /// For service-specific instruments (outbox backlog, consumer counters...).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub(crate) fn observe_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        let status = status.to_string();
+        let labels = [route, method, status.as_str()];
+        self.requests.with_label_values(&labels).inc();
+        self.latency
+            .with_label_values(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    fn render(&self) -> String {
+        if let Some(pool) = &self.pool_source {
+            let status = pool.status();
+            for (state, value) in [
+                ("max", status.max_size),
+                ("open", status.size),
+                ("idle", status.available),
+                ("waiting", status.waiting),
+            ] {
+                self.pool
+                    .with_label_values(&[state])
+                    .set(i64::try_from(value).unwrap_or(i64::MAX));
+            }
+        }
+        let mut buffer = Vec::new();
+        if let Err(e) = prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+            tracing::error!(error = %e, "metrics could not be encoded");
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+async fn readyz(readiness: web::Data<Readiness>) -> HttpResponse {
+    let failures = readiness.failures().await;
+    if failures.is_empty() {
+        HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
+    } else {
+        let mut response =
+            problem_response(StatusCode::SERVICE_UNAVAILABLE, failures.join("; "), None);
+        response.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static("1"),
+        );
+        response
+    }
+}
+
+async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(metrics.render())
+}
+
+/// Registers `/healthz`, `/readyz` and `/metrics`. Needs `web::Data<Readiness>`
+/// and `web::Data<Metrics>` in the app.
+pub fn ops_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
+}
+
+/// `App::default_service`: 405 when the path exists with other methods, else 404.
+pub async fn fallback(req: HttpRequest) -> HttpResponse {
+    if req.resource_map().has_resource(req.path()) {
+        problem_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{} is not allowed on this resource", req.method()),
+            None,
+        )
+    } else {
+        problem_response(StatusCode::NOT_FOUND, "no such route".into(), None)
+    }
+}

@@ -1,0 +1,134 @@
+//! The JSON shapes of the auth API. Requests refuse unknown fields.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::users::User;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    /// 3-30 of a-z, 0-9 and _, any case; stored lowercase.
+    #[schema(min_length = 3, max_length = 30, pattern = "^[A-Za-z0-9_]+$")]
+    pub username: String,
+    #[schema(max_length = 254)]
+    pub email: String,
+    /// 8-128 characters; common passwords are refused.
+    #[schema(min_length = 8, max_length = 128)]
+    pub password: String,
+    /// Defaults to the username.
+    #[schema(max_length = 64)]
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Username or email.
+    pub login: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    #[schema(max_length = 64)]
+    pub display_name: Option<String>,
+    #[schema(max_length = 1000)]
+    pub bio: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccountRequest {
+    pub password: String,
+}
+
+/// What anyone may see of a user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicUser {
+    /// `us_` followed by 32 hex characters.
+    #[schema(example = "us_0123456789abcdef0123456789abcdef")]
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The user as they see themselves.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrivateUser {
+    #[schema(example = "us_0123456789abcdef0123456789abcdef")]
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub bio: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// EdDSA JWT, `typ: at+jwt`; send as `Authorization: Bearer ...`.
+    pub access_token: String,
+    /// Opaque; shown once. Exchange at /auth/refresh.
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupResponse {
+    pub user: PrivateUser,
+    #[serde(flatten)]
+    pub tokens: TokenPair,
+}
+
+/// A batch of users, in no particular order; unknown ids are left out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserBatch {
+    pub items: Vec<PublicUser>,
+}
+
+impl From<User> for PublicUser {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.slug,
+            username: u.username,
+            display_name: u.display_name,
+            bio: u.bio,
+            created_at: u.created_at,
+        }
+    }
+}
+
+impl From<User> for PrivateUser {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.slug,
+            username: u.username,
+            email: u.email,
+            display_name: u.display_name,
+            bio: u.bio,
+            created_at: u.created_at,
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The auth service's settings, all from the environment (see the README's
+//! configuration table). Defaults run a local stack with no configuration.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use gridlink_config::{ConfigError, Secret, parse, string};
+use gridlink_db::PoolSettings;
+use gridlink_http::TrustedProxies;
+use gridlink_service_auth::ServiceTokens;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `AUTH_ADDR`: where the service listens.
+    pub addr: SocketAddr,
+    /// `HTTP_WORKERS`: request worker threads (default: one per core).
+    pub workers: usize,
+    pub database_url: Secret,
+    pub pool: PoolSettings,
+    pub tokens: TokenSettings,
+    pub signing_key: SigningKeySource,
+    pub internal_tokens: ServiceTokens,
+    pub trusted_proxies: TrustedProxies,
+    pub throttle: ThrottleSettings,
+    pub hashing: HashSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+/// Where the Ed25519 signing key comes from.
+#[derive(Debug, Clone)]
+pub struct SigningKeySource {
+    /// `AUTH_SIGNING_KEY` (PKCS#8 PEM) or the file named by `AUTH_SIGNING_KEY_FILE`.
+    /// `None`: a development key is generated at start-up.
+    pub private_pem: Option<Secret>,
+    /// `AUTH_SIGNING_KEY_ID`; defaults to the key's RFC 7638 thumbprint.
+    pub key_id: Option<String>,
+    /// `AUTH_PUBLISHED_KEYS_FILE`: a JWKS of further public keys to publish
+    /// (the previous key during a rotation).
+    pub published_keys_file: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ThrottleSettings {
+    pub max_failures_per_account: i32,
+    pub max_failures_per_ip: i32,
+    pub window: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct HashSettings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Hashes running at once; each holds `memory_kib` of memory.
+    pub max_concurrent: usize,
+    /// How long a request waits for a hashing slot before a 503.
+    pub queue_timeout: Duration,
+}
+
+/// OWASP's minimum for argon2id: m=19 MiB, t=2, p=1.
+pub const MIN_MEMORY_KIB: u32 = 19 * 1024;
+pub const MIN_ITERATIONS: u32 = 2;
+/// RFC 9068 and our contract: access tokens live at most 15 minutes.
+pub const MAX_ACCESS_TTL_SECS: u64 = 900;
+
+fn invalid(name: &str, reason: &str) -> ConfigError {
+    ConfigError {
+        name: name.into(),
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let access_ttl_secs: u64 = parse("AUTH_ACCESS_TOKEN_TTL_SECS", MAX_ACCESS_TTL_SECS)?;
+        if access_ttl_secs == 0 || access_ttl_secs > MAX_ACCESS_TTL_SECS {
+            return Err(invalid("AUTH_ACCESS_TOKEN_TTL_SECS", "must be 1 to 900"));
+        }
+        let hashing = HashSettings {
+            memory_kib: parse("AUTH_ARGON2_MEMORY_KIB", MIN_MEMORY_KIB)?,
+            iterations: parse("AUTH_ARGON2_ITERATIONS", MIN_ITERATIONS)?,
+            parallelism: parse("AUTH_ARGON2_PARALLELISM", 1)?,
+            max_concurrent: parse(
+                "AUTH_HASH_CONCURRENCY",
+                std::thread::available_parallelism().map_or(2, usize::from),
+            )?,
+            queue_timeout: Duration::from_millis(parse("AUTH_HASH_QUEUE_TIMEOUT_MS", 5_000)?),
+        };
+        if hashing.memory_kib < MIN_MEMORY_KIB || hashing.iterations < MIN_ITERATIONS {
+            return Err(invalid(
+                "AUTH_ARGON2_MEMORY_KIB/AUTH_ARGON2_ITERATIONS",
+                "must be at least m=19456 KiB and t=2",
+            ));
+        }
+        let private_pem = match gridlink_config::var("AUTH_SIGNING_KEY_FILE") {
+            Some(path) => Some(Secret::new(std::fs::read_to_string(&path).map_err(|e| {
+                invalid("AUTH_SIGNING_KEY_FILE", &format!("cannot read {path}: {e}"))
+            })?)),
+            None => gridlink_config::secret("AUTH_SIGNING_KEY"),
+        };
+        let trusted_proxies = TrustedProxies::parse(&gridlink_config::list("TRUSTED_PROXIES"))
+            .map_err(|reason| invalid("TRUSTED_PROXIES", &reason))?;
+        Ok(Self {
+            addr: parse("AUTH_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
+            workers: parse(
+                "HTTP_WORKERS",
+                std::thread::available_parallelism().map_or(2, usize::from),
+            )?,
+            database_url: gridlink_config::database_url("auth"),
+            pool: PoolSettings::from_env()?,
+            tokens: TokenSettings {
+                issuer: string("JWT_ISSUER", "gridlink-auth"),
+                audience: string("JWT_AUDIENCE", "gridlink"),
+                access_ttl: Duration::from_secs(access_ttl_secs),
+                refresh_ttl: Duration::from_secs(parse(
+                    "AUTH_REFRESH_TOKEN_TTL_SECS",
+                    30 * 24 * 3600,
+                )?),
+            },
+            signing_key: SigningKeySource {
+                private_pem,
+                key_id: gridlink_config::var("AUTH_SIGNING_KEY_ID"),
+                published_keys_file: gridlink_config::var("AUTH_PUBLISHED_KEYS_FILE"),
+            },
+            internal_tokens: ServiceTokens::from_env()?,
+            trusted_proxies,
+            throttle: ThrottleSettings {
+                max_failures_per_account: parse("AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT", 10)?,
+                max_failures_per_ip: parse("AUTH_LOGIN_MAX_FAILURES_PER_IP", 100)?,
+                window: Duration::from_secs(parse("AUTH_LOGIN_WINDOW_SECS", 900)?),
+            },
+            hashing,
+        })
+    }
+}

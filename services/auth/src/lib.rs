@@ -1,0 +1,106 @@
+//! The auth service: users, argon2id passwords, EdDSA access tokens with a
+//! JWKS, rotating refresh tokens, login throttling, and account deletion that
+//! writes `user.deleted` to the outbox.
+
+mod api;
+pub mod config;
+mod credentials;
+mod db;
+mod domain;
+mod keys;
+pub mod openapi;
+mod passwords;
+mod routes;
+mod state;
+mod tokens;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use gridlink_access_token::AccessTokens;
+use gridlink_http::{Metrics, Readiness, extractor_config, fallback, observe, ops_routes};
+use utoipa_actix_web::AppExt;
+
+pub use config::Config;
+pub use keys::generate_pem;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Applies pending migrations to the configured database.
+pub async fn migrate(config: &Config) -> anyhow::Result<Vec<String>> {
+    gridlink_db::run_migrations(&config.database_url, MIGRATIONS).await
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool = gridlink_db::build_pool(&config.database_url, &config.pool)?;
+        let keys = keys::SigningKeys::load(&config.signing_key)?;
+        let verifier = keys.verifier(&config.tokens.issuer, &config.tokens.audience);
+        if config.internal_tokens.is_empty() {
+            tracing::warn!("INTERNAL_TOKENS is not set: every /internal route will answer 401");
+        }
+
+        let state = web::Data::new(state::AppState {
+            pool: pool.clone(),
+            passwords: passwords::Passwords::new(&config.hashing)?,
+            issuer: tokens::TokenIssuer {
+                keys,
+                settings: config.tokens.clone(),
+            },
+            throttle: config.throttle.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
+        });
+        let access_tokens = web::Data::new(AccessTokens(Arc::new(verifier)));
+        let internal_tokens = web::Data::new(config.internal_tokens.clone());
+        let metrics = web::Data::new(Metrics::new("auth", Some(pool.clone())));
+        let readiness = web::Data::new(Readiness::new().database(pool));
+
+        let listener = TcpListener::bind(config.addr)?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .configure(routes::configure)
+                .split_for_parts();
+            app.app_data(state.clone())
+                .app_data(access_tokens.clone())
+                .app_data(internal_tokens.clone())
+                .app_data(metrics.clone())
+                .app_data(readiness.clone())
+                .configure(extractor_config)
+                .configure(ops_routes)
+                .default_service(web::to(fallback))
+                .wrap(from_fn(observe))
+        })
+        .workers(config.workers)
+        .shutdown_timeout(30)
+        .listen(listener)?
+        .run();
+        tracing::info!(port, "auth service listening");
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server gracefully when asked through the handle.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT, then finishes in-flight requests and returns.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,160 @@
+//! Signing up, logging in and out, refreshing, and the public keys.
+
+use actix_web::http::header::{CacheControl, CacheDirective};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use gridlink_http::{Json, client_ip};
+use gridlink_ids::{SlugKind, new_slug};
+use gridlink_problem::{ApiError, ProblemSchema};
+
+use crate::api::{LoginRequest, PrivateUser, RefreshRequest, SignupRequest, SignupResponse, TokenPair};
+use crate::credentials::{self, Attempt};
+use crate::db::users::{self, NewUser};
+use crate::db::sessions;
+use crate::domain::{self, Fields};
+use crate::passwords::Verified;
+use crate::state::AppState;
+use crate::tokens::{hash_refresh_token, invalid_refresh};
+
+/// Create an account and start a session.
+#[utoipa::path(
+    tag = "auth",
+    request_body = SignupRequest,
+    responses(
+        (status = 201, description = "Account created", body = SignupResponse),
+        (status = 409, description = "Username or email taken", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/auth/signup")]
+pub async fn signup(state: web::Data<AppState>, body: Json<SignupRequest>) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut fields = Fields::default();
+    let username = fields.check("username", domain::username(&body.username));
+    let email = fields.check("email", domain::email(&body.email));
+    let display_name = match &body.display_name {
+        Some(name) => fields.check("display_name", domain::display_name(name)),
+        None => username.clone(),
+    };
+    fields.check(
+        "password",
+        domain::new_password(&body.password, &[&body.username, &body.email]),
+    );
+    fields.finish()?;
+    let (username, email, display_name) = (
+        username.unwrap_or_default(),
+        email.unwrap_or_default(),
+        display_name.unwrap_or_default(),
+    );
+
+    let password_hash = state.passwords.hash(body.password).await?;
+    let slug = new_slug(SlugKind::User);
+    let mut conn = state.pool.get().await?;
+    let user = users::insert(
+        &mut conn,
+        NewUser {
+            slug: &slug,
+            username: &username,
+            email: &email,
+            display_name: &display_name,
+            password_hash: &password_hash,
+        },
+    )
+    .await?;
+    let tokens = state.issuer.start_session(&mut conn, user.id, &user.slug).await?;
+    tracing::info!(user.id = %user.slug, "account created");
+    Ok(HttpResponse::Created().json(SignupResponse {
+        user: PrivateUser::from(user),
+        tokens,
+    }))
+}
+
+/// Log in with username or email. Any bad credential gets the same 401.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenPair),
+        (status = 401, description = "Invalid credentials", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts for this account or client; see Retry-After", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    // No account has such a login; PostgreSQL text cannot even hold a NUL.
+    if body.login.len() > 254 || body.login.chars().any(char::is_control) {
+        return Err(ApiError::Unauthorized("invalid login or password".into()));
+    }
+    let user = {
+        let mut conn = state.pool.get().await?;
+        users::find_by_login(&mut conn, &body.login).await?
+    };
+    let account_key = match &user {
+        Some(user) => format!("user:{}", user.slug),
+        None => format!("login:{}", body.login.to_lowercase()),
+    };
+    let attempt = Attempt::new(account_key, client_ip(&req, &state.trusted_proxies));
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = credentials::check(&state, &attempt, stored, body.password).await?;
+
+    let (Verified::Yes { rehash }, Some(user)) = (verified, user) else {
+        return Err(ApiError::Unauthorized("invalid login or password".into()));
+    };
+    let mut conn = state.pool.get().await?;
+    if let Some(hash) = rehash {
+        users::set_password_hash(&mut conn, user.id, &hash).await?;
+    }
+    let tokens = state.issuer.start_session(&mut conn, user.id, &user.slug).await?;
+    Ok(HttpResponse::Ok().json(tokens))
+}
+
+/// Exchange a refresh token for a new pair. Refresh tokens rotate: a used one
+/// presented again revokes its whole family.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New token pair", body = TokenPair),
+        (status = 401, description = "Invalid, expired, revoked or reused refresh token", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/auth/refresh")]
+pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+    if body.refresh_token.is_empty() || body.refresh_token.len() > 256 {
+        return Err(invalid_refresh());
+    }
+    let mut conn = state.pool.get().await?;
+    let tokens = state.issuer.rotate(&mut conn, &body.refresh_token).await?;
+    Ok(HttpResponse::Ok().json(tokens))
+}
+
+/// End the session the refresh token belongs to.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "Session ended (also for unknown tokens)"))
+)]
+#[post("/api/v1/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, body: Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    sessions::revoke_family_of(&mut conn, &hash_refresh_token(&body.refresh_token)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The public keys that verify access tokens.
+#[utoipa::path(
+    tag = "auth",
+    responses((status = 200, description = "JSON Web Key Set", body = Object, content_type = "application/json"))
+)]
+#[get("/api/v1/auth/jwks.json")]
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(CacheControl(vec![
+            CacheDirective::Public,
+            CacheDirective::MaxAge(300),
+        ]))
+        .json(state.issuer.keys.jwks())
+}

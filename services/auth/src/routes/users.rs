@@ -1,0 +1,162 @@
+//! The signed-in user's own account, and public profiles.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, put, web};
+use gridlink_access_token::Authenticated;
+use gridlink_http::{Json, client_ip};
+use gridlink_problem::{ApiError, ProblemSchema};
+
+use crate::api::{ChangePasswordRequest, DeleteAccountRequest, PrivateUser, PublicUser, UpdateMeRequest};
+use crate::credentials::{self, Attempt};
+use crate::db::users::{self, ProfileChanges, User};
+use crate::domain::{self, Fields};
+use crate::passwords::Verified;
+use crate::state::AppState;
+
+/// The account behind a valid access token; a deleted account is a 401, so
+/// tokens of a deleted user stop working at once.
+async fn account(state: &AppState, auth: &Authenticated) -> Result<User, ApiError> {
+    let mut conn = state.pool.get().await?;
+    users::find_by_slug(&mut conn, &auth.user_id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))
+}
+
+/// Re-checks the password of a signed-in user before a sensitive change.
+async fn confirm_password(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &User,
+    password: String,
+) -> Result<(), ApiError> {
+    let attempt = Attempt::new(format!("user:{}", user.slug), client_ip(req, &state.trusted_proxies));
+    match credentials::check(state, &attempt, Some(user.password_hash.clone()), password).await? {
+        Verified::Yes { .. } => Ok(()),
+        Verified::No => Err(ApiError::Forbidden("the password is incorrect".into())),
+    }
+}
+
+/// The signed-in user.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = PrivateUser),
+        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/users/me")]
+pub async fn get_me(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+    let user = account(&state, &auth).await?;
+    Ok(HttpResponse::Ok().json(PrivateUser::from(user)))
+}
+
+/// Change the display name or bio.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, body = PrivateUser),
+        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/api/v1/users/me")]
+pub async fn patch_me(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: Json<UpdateMeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut fields = Fields::default();
+    let changes = ProfileChanges {
+        display_name: body
+            .display_name
+            .and_then(|d| fields.check("display_name", domain::display_name(&d))),
+        bio: body.bio.and_then(|b| fields.check("bio", domain::bio(&b))),
+    };
+    fields.finish()?;
+    let user = account(&state, &auth).await?;
+    let mut conn = state.pool.get().await?;
+    let user = users::update_profile(&mut conn, user.id, changes).await?;
+    Ok(HttpResponse::Ok().json(PrivateUser::from(user)))
+}
+
+/// Change the password. Every refresh token of the user is revoked.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Password changed; all sessions ended"),
+        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "Current password is wrong", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+#[put("/api/v1/users/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Authenticated,
+    body: Json<ChangePasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let user = account(&state, &auth).await?;
+    let mut fields = Fields::default();
+    fields.check(
+        "new_password",
+        domain::new_password(&body.new_password, &[&user.username, &user.email]),
+    );
+    fields.finish()?;
+    confirm_password(&state, &req, &user, body.current_password).await?;
+    let hash = state.passwords.hash(body.new_password).await?;
+    let mut conn = state.pool.get().await?;
+    users::change_password(&mut conn, user.id, &hash).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Delete the account. It is gone at once; every service then erases the
+/// user's data through the `user.deleted` event.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    request_body = DeleteAccountRequest,
+    responses(
+        (status = 202, description = "Account deleted; data erasure under way"),
+        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 403, description = "Password is wrong", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api/v1/users/me")]
+pub async fn delete_me(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: Authenticated,
+    body: Json<DeleteAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = account(&state, &auth).await?;
+    confirm_password(&state, &req, &user, body.into_inner().password).await?;
+    let mut conn = state.pool.get().await?;
+    let event = users::delete(&mut conn, &user).await?;
+    tracing::info!(user.id = %user.slug, event.id = %event.event_id, "account deleted");
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// A user's public profile.
+#[utoipa::path(
+    tag = "users",
+    params(("username" = String, Path, description = "Case-insensitive")),
+    responses(
+        (status = 200, body = PublicUser),
+        (status = 404, description = "Unknown or deleted user", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/users/{username}")]
+pub async fn public_user(state: web::Data<AppState>, username: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let user = users::find_by_username(&mut conn, &username)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such user".into()))?;
+    Ok(HttpResponse::Ok().json(PublicUser::from(user)))
+}

@@ -1,0 +1,14 @@
+//! The auth service over real HTTP against a real PostgreSQL database: every
+//! test starts its own server on a random port with its own fresh database.
+
+mod accounts;
+mod deletion;
+mod helpers;
+mod internal;
+mod routing;
+mod openapi;
+mod ops;
+mod sessions;
+mod signup;
+mod throttling;
+mod token_forgery;
