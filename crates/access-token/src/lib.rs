@@ -135,9 +135,13 @@ fn invalid() -> ApiError {
     ApiError::Unauthorized("the access token is missing, invalid or expired".into())
 }
 
-async fn authenticate(verifier: Option<AccessTokens>, token: String) -> Result<Authenticated, ApiError> {
-    let verifier = verifier
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AccessTokens is not registered in the app")))?;
+async fn authenticate(
+    verifier: Option<AccessTokens>,
+    token: String,
+) -> Result<Authenticated, ApiError> {
+    let verifier = verifier.ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("AccessTokens is not registered in the app"))
+    })?;
     match verifier.0.verify(&token).await {
         Ok(claims) => Ok(Authenticated {
             user_id: claims.sub.clone(),
@@ -155,7 +159,9 @@ impl FromRequest for Authenticated {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verifier = req.app_data::<web::Data<AccessTokens>>().map(|d| d.get_ref().clone());
+        let verifier = req
+            .app_data::<web::Data<AccessTokens>>()
+            .map(|d| d.get_ref().clone());
         let token = bearer(req);
         Box::pin(async move {
             let token = token?.ok_or_else(invalid)?;
@@ -169,12 +175,16 @@ impl FromRequest for MaybeAuthenticated {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verifier = req.app_data::<web::Data<AccessTokens>>().map(|d| d.get_ref().clone());
+        let verifier = req
+            .app_data::<web::Data<AccessTokens>>()
+            .map(|d| d.get_ref().clone());
         let token = bearer(req);
         Box::pin(async move {
             match token? {
                 None => Ok(MaybeAuthenticated(None)),
-                Some(token) => authenticate(verifier, token).await.map(|a| MaybeAuthenticated(Some(a))),
+                Some(token) => authenticate(verifier, token)
+                    .await
+                    .map(|a| MaybeAuthenticated(Some(a))),
             }
         })
     }

@@ -1,1 +1,104 @@
+//! The auth service as other services see it ("remote model"): typed calls to
+//! its public keys and internal user routes, and an access-token verifier that
+//! caches the JWKS and refetches it when a token names an unknown key.
 
+mod jwks;
+
+use chrono::{DateTime, Utc};
+use gridlink_config::ConfigError;
+use gridlink_rest_client::RestClient;
+pub use gridlink_rest_client::{ClientError, ClientSettings};
+use jsonwebtoken::jwk::JwkSet;
+use serde::{Deserialize, Serialize};
+
+pub use jwks::JwksVerifier;
+
+/// A user as other services may see them (never the email).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct UserBatch {
+    items: Vec<User>,
+}
+
+/// Users per batch call; the auth service accepts at most this many ids.
+pub const MAX_BATCH: usize = 100;
+
+#[derive(Clone)]
+pub struct AuthClient {
+    rest: RestClient,
+}
+
+impl AuthClient {
+    pub fn new(settings: ClientSettings) -> Self {
+        Self {
+            rest: RestClient::new("auth", settings),
+        }
+    }
+
+    /// `AUTH_URL` (default `http://127.0.0.1:8081`), `AUTH_TIMEOUT_MS`, `SERVICE_TOKEN`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self::new(ClientSettings::from_env(
+            "AUTH",
+            "http://127.0.0.1:8081",
+        )?))
+    }
+
+    pub async fn jwks(&self) -> Result<JwkSet, ClientError> {
+        self.rest.get("/api/v1/auth/jwks.json", &[]).await
+    }
+
+    /// The user, or `None` when there is no such (live) user.
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, ClientError> {
+        let path = format!(
+            "/internal/v1/users/by-username/{}",
+            encode_segment(username)
+        );
+        self.rest.get_optional(&path, &[]).await
+    }
+
+    /// The live users among `ids`, in as few calls as the batch limit allows.
+    pub async fn users_by_ids(&self, ids: &[String]) -> Result<Vec<User>, ClientError> {
+        let mut users = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(MAX_BATCH) {
+            let joined = chunk.join(",");
+            let batch: UserBatch = self
+                .rest
+                .get("/internal/v1/users", &[("ids", &joined)])
+                .await?;
+            users.extend(batch.items);
+        }
+        Ok(users)
+    }
+}
+
+/// Percent-encodes everything but unreserved characters, so a path segment
+/// cannot smuggle `/`, `?` or `..` into the URL.
+fn encode_segment(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn path_segments_cannot_escape() {
+        assert_eq!(super::encode_segment("alice_1"), "alice_1");
+        assert_eq!(
+            super::encode_segment("../admin?x=1"),
+            "%2E%2E%2Fadmin%3Fx%3D1"
+        );
+    }
+}

@@ -104,8 +104,7 @@ pub fn database_url(service: &str) -> Secret {
 
 /// `AMQP_URL`, defaulting to the local broker's default vhost.
 pub fn amqp_url() -> Secret {
-    secret("AMQP_URL")
-        .unwrap_or_else(|| Secret("amqp://guest:guest@127.0.0.1:5672/%2f".to_owned()))
+    secret("AMQP_URL").unwrap_or_else(|| Secret("amqp://guest:guest@127.0.0.1:5672/%2f".to_owned()))
 }
 
 #[cfg(test)]
@@ -125,7 +124,10 @@ mod tests {
         assert!(err.to_string().contains("PORT"));
         assert!(!err.to_string().contains("not-a-number"));
         assert_eq!(parse_value::<u16>("PORT", None, 7).unwrap(), 7);
-        assert_eq!(parse_value::<u16>("PORT", Some(" 42 ".into()), 7).unwrap(), 42);
+        assert_eq!(
+            parse_value::<u16>("PORT", Some(" 42 ".into()), 7).unwrap(),
+            42
+        );
     }
 
     #[test]

@@ -26,9 +26,13 @@ where
         .context("migration task panicked")?
 }
 
-fn migrate_blocking<M: MigrationSource<Pg>>(url: &Secret, migrations: M) -> anyhow::Result<Vec<String>> {
-    let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(url.expose())
-        .context("could not connect to the database to migrate it")?;
+fn migrate_blocking<M: MigrationSource<Pg>>(
+    url: &Secret,
+    migrations: M,
+) -> anyhow::Result<Vec<String>> {
+    let mut conn =
+        <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(url.expose())
+            .context("could not connect to the database to migrate it")?;
     diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
         .execute(&mut conn)
         .context("could not take the migration lock")?;
@@ -36,6 +40,7 @@ fn migrate_blocking<M: MigrationSource<Pg>>(url: &Secret, migrations: M) -> anyh
         .run_pending_migrations(migrations)
         .map(|versions| versions.iter().map(ToString::to_string).collect())
         .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
-    let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(&mut conn);
+    let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+        .execute(&mut conn);
     applied
 }

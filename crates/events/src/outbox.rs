@@ -34,9 +34,8 @@ struct NewRow<'a> {
 /// Writes `event` to the outbox on `conn`, carrying the current trace context so
 /// the consumers' work joins the trace of the request that caused it.
 pub async fn enqueue<E: Event>(conn: &mut AsyncPgConnection, event: &E) -> QueryResult<()> {
-    let payload = serde_json::to_value(event).map_err(|e| {
-        diesel::result::Error::SerializationError(Box::new(e))
-    })?;
+    let payload = serde_json::to_value(event)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     diesel::insert_into(outbox::table)
         .values(NewRow {
             event_id: event.event_id(),

@@ -40,7 +40,9 @@ impl TrustedProxies {
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
-        self.ranges.iter().any(|(net, bits)| in_range(ip, *net, *bits))
+        self.ranges
+            .iter()
+            .any(|(net, bits)| in_range(ip, *net, *bits))
     }
 }
 
@@ -96,13 +98,21 @@ mod tests {
 
     #[test]
     fn untrusted_peers_cannot_spoof_their_address() {
-        let ip = resolve("203.0.113.9".parse().unwrap(), &["1.2.3.4"], &trusted(&["127.0.0.1"]));
+        let ip = resolve(
+            "203.0.113.9".parse().unwrap(),
+            &["1.2.3.4"],
+            &trusted(&["127.0.0.1"]),
+        );
         assert_eq!(ip, "203.0.113.9".parse::<IpAddr>().unwrap());
     }
 
     #[test]
     fn a_trusted_proxy_forwards_the_client_address() {
-        let ip = resolve("127.0.0.1".parse().unwrap(), &["198.51.100.7"], &trusted(&["127.0.0.1"]));
+        let ip = resolve(
+            "127.0.0.1".parse().unwrap(),
+            &["198.51.100.7"],
+            &trusted(&["127.0.0.1"]),
+        );
         assert_eq!(ip, "198.51.100.7".parse::<IpAddr>().unwrap());
     }
 
@@ -110,7 +120,11 @@ mod tests {
     fn only_the_trusted_part_of_the_chain_is_believed() {
         // The client forged the first entry; the trusted proxy appended the real one.
         let chain = ["6.6.6.6", "198.51.100.7", "10.1.2.3"];
-        let ip = resolve("127.0.0.1".parse().unwrap(), &chain, &trusted(&["127.0.0.1", "10.0.0.0/8"]));
+        let ip = resolve(
+            "127.0.0.1".parse().unwrap(),
+            &chain,
+            &trusted(&["127.0.0.1", "10.0.0.0/8"]),
+        );
         assert_eq!(ip, "198.51.100.7".parse::<IpAddr>().unwrap());
     }
 

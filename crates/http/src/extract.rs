@@ -71,8 +71,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|_| ApiError::bad_request("the request body could not be read"))?;
+                let chunk = chunk
+                    .map_err(|_| ApiError::bad_request("the request body could not be read"))?;
                 if body.len() + chunk.len() > BODY_LIMIT {
                     return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
                 }
@@ -142,9 +142,10 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(|err, _| {
         ApiError::bad_request(format!("invalid query string: {err}")).into()
     }))
-    .app_data(web::PathConfig::default().error_handler(|err, _| {
-        ApiError::bad_request(format!("invalid path: {err}")).into()
-    }))
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|err, _| ApiError::bad_request(format!("invalid path: {err}")).into()),
+    )
     .app_data(web::PayloadConfig::new(BODY_LIMIT));
 }
 
@@ -170,7 +171,10 @@ mod tests {
 
     #[test]
     fn names_the_unknown_field() {
-        assert_eq!(field_of(parse(br#"{"username":"a","admin":true}"#)), "admin");
+        assert_eq!(
+            field_of(parse(br#"{"username":"a","admin":true}"#)),
+            "admin"
+        );
     }
 
     #[test]

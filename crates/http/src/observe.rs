@@ -43,7 +43,9 @@ pub async fn observe(
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
 
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().to_string();
     let span = tracing::info_span!(
         "HTTP request",
@@ -56,7 +58,11 @@ pub async fn observe(
         request_id = %request_id,
         trace_id = tracing::field::Empty,
     );
-    if let Some(parent) = req.headers().get("traceparent").and_then(|v| v.to_str().ok()) {
+    if let Some(parent) = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+    {
         gridlink_telemetry::continue_trace(&span, parent);
     }
     if let Some(trace_id) = span.in_scope(gridlink_telemetry::current_trace_id) {

@@ -10,7 +10,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::future::BoxFuture;
 use gridlink_db::PgPool;
 use gridlink_problem::problem_response;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+};
 
 type Check = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
@@ -80,7 +82,9 @@ impl Metrics {
         .expect("static metric definition is valid");
         let latency = HistogramVec::new(
             HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
-                vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+                vec![
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ],
             ),
             &["route", "method", "status"],
         )
@@ -113,7 +117,13 @@ impl Metrics {
         &self.registry
     }
 
-    pub(crate) fn observe_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+    pub(crate) fn observe_request(
+        &self,
+        route: &str,
+        method: &str,
+        status: u16,
+        elapsed: Duration,
+    ) {
         let status = status.to_string();
         let labels = [route, method, status.as_str()];
         self.requests.with_label_values(&labels).inc();
@@ -137,7 +147,8 @@ impl Metrics {
             }
         }
         let mut buffer = Vec::new();
-        if let Err(e) = prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+        if let Err(e) = prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut buffer)
+        {
             tracing::error!(error = %e, "metrics could not be encoded");
         }
         String::from_utf8(buffer).unwrap_or_default()

@@ -48,10 +48,15 @@ impl CursorCodec {
 
     pub fn decode<T: DeserializeOwned>(&self, cursor: &str) -> Result<T, CursorError> {
         let (payload, tag) = cursor.split_once('.').ok_or(CursorError::Invalid)?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| CursorError::Invalid)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| CursorError::Invalid)?;
         hmac::verify(&self.key, payload.as_bytes(), &tag).map_err(|_| CursorError::Invalid)?;
-        let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| CursorError::Invalid)?;
-        let envelope: Envelope<T> = serde_json::from_slice(&json).map_err(|_| CursorError::Invalid)?;
+        let json = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| CursorError::Invalid)?;
+        let envelope: Envelope<T> =
+            serde_json::from_slice(&json).map_err(|_| CursorError::Invalid)?;
         if envelope.e < chrono::Utc::now().timestamp() {
             return Err(CursorError::Expired);
         }
@@ -110,7 +115,10 @@ mod tests {
             codec.decode::<Position>(&format!("{forged}.{tag}")),
             Err(CursorError::Invalid)
         );
-        assert_eq!(codec.decode::<Position>("garbage"), Err(CursorError::Invalid));
+        assert_eq!(
+            codec.decode::<Position>("garbage"),
+            Err(CursorError::Invalid)
+        );
     }
 
     #[test]
@@ -122,7 +130,10 @@ mod tests {
 
     #[test]
     fn limits_outside_the_contract_are_refused() {
-        let params = |limit| PageParams { limit, cursor: None };
+        let params = |limit| PageParams {
+            limit,
+            cursor: None,
+        };
         assert_eq!(params(None).limit(), Ok(20));
         assert_eq!(params(Some(100)).limit(), Ok(100));
         assert!(params(Some(0)).limit().is_err());

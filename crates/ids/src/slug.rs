@@ -57,6 +57,9 @@ mod tests {
         assert!(!is_slug(SlugKind::Link, &good));
         assert!(!is_slug(SlugKind::Grid, &good.to_uppercase()));
         assert!(!is_slug(SlugKind::Grid, &good[..good.len() - 1]));
-        assert!(!is_slug(SlugKind::Grid, "gr_zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"));
+        assert!(!is_slug(
+            SlugKind::Grid,
+            "gr_zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+        ));
     }
 }

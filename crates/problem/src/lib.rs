@@ -56,7 +56,10 @@ pub enum ApiError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{detail}")]
-    TooManyRequests { detail: String, retry_after_secs: u64 },
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("{detail}")]
     Unavailable {
         detail: String,
@@ -103,7 +106,9 @@ impl ApiError {
 
     fn errors(&self) -> Option<&[FieldError]> {
         match self {
-            Self::BadRequest { errors, .. } | Self::Conflict { errors, .. } if !errors.is_empty() => {
+            Self::BadRequest { errors, .. } | Self::Conflict { errors, .. }
+                if !errors.is_empty() =>
+            {
                 Some(errors)
             }
             _ => None,
@@ -157,7 +162,11 @@ pub struct ProblemDetails<'a> {
 
 /// Renders a problem response for any status; used by the error type and by
 /// the fallbacks (unknown route, wrong method) that have no error value.
-pub fn problem_response(status: StatusCode, detail: String, errors: Option<&[FieldError]>) -> HttpResponse {
+pub fn problem_response(
+    status: StatusCode,
+    detail: String,
+    errors: Option<&[FieldError]>,
+) -> HttpResponse {
     let body = ProblemDetails {
         kind: "about:blank",
         title: status.canonical_reason().unwrap_or("Error"),
@@ -182,7 +191,9 @@ impl utoipa::Modify for StandardProblems {
                 .description(description)
                 .content(
                     PROBLEM_JSON,
-                    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
                 )
                 .build()
         };
@@ -252,10 +263,9 @@ impl ResponseError for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         if let Self::Unauthorized(_) = self {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer"),
-            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }
@@ -308,7 +318,10 @@ mod tests {
         let error = ApiError::invalid_fields(vec![FieldError::new("username", "too short")]);
         let response = error.error_response();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(response.headers().get("content-type").unwrap(), PROBLEM_JSON);
+        assert_eq!(
+            response.headers().get("content-type").unwrap(),
+            PROBLEM_JSON
+        );
         let body = body_json(response);
         assert_eq!(body["status"], 400);
         assert_eq!(body["title"], "Bad Request");
@@ -325,7 +338,10 @@ mod tests {
 
     #[test]
     fn a_missing_row_is_404_and_a_closed_connection_is_503_with_retry_after() {
-        assert_eq!(ApiError::from(DieselError::NotFound).status_code(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            ApiError::from(DieselError::NotFound).status_code(),
+            StatusCode::NOT_FOUND
+        );
         let closed = DieselError::DatabaseError(
             DatabaseErrorKind::ClosedConnection,
             Box::new("server closed the connection".to_string()),

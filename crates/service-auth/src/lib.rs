@@ -27,7 +27,9 @@ pub struct ServiceTokens {
 impl std::fmt::Debug for ServiceTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let callers: Vec<&str> = self.entries.iter().map(|(c, _)| c.as_str()).collect();
-        f.debug_struct("ServiceTokens").field("callers", &callers).finish()
+        f.debug_struct("ServiceTokens")
+            .field("callers", &callers)
+            .finish()
     }
 }
 
@@ -114,9 +116,11 @@ impl FromRequest for InternalCaller {
             (Some(tokens), Some(token)) => tokens.caller_of(token.trim()).map(str::to_owned),
             _ => None,
         };
-        ready(caller.map(InternalCaller).ok_or_else(|| {
-            ApiError::Unauthorized("a valid service token is required".into())
-        }))
+        ready(
+            caller
+                .map(InternalCaller)
+                .ok_or_else(|| ApiError::Unauthorized("a valid service token is required".into())),
+        )
     }
 }
 
@@ -136,9 +140,18 @@ mod tests {
     #[test]
     fn every_configured_token_names_its_caller() {
         let t = tokens();
-        assert_eq!(t.caller_of("gateway-token-aaaaaaaaaaaaaaaa"), Some("gateway"));
-        assert_eq!(t.caller_of("gateway-token-rotated-bbbbbbbbbb"), Some("gateway"));
-        assert_eq!(t.caller_of("grids-token-cccccccccccccccccccc"), Some("grids"));
+        assert_eq!(
+            t.caller_of("gateway-token-aaaaaaaaaaaaaaaa"),
+            Some("gateway")
+        );
+        assert_eq!(
+            t.caller_of("gateway-token-rotated-bbbbbbbbbb"),
+            Some("gateway")
+        );
+        assert_eq!(
+            t.caller_of("grids-token-cccccccccccccccccccc"),
+            Some("grids")
+        );
     }
 
     #[test]

@@ -100,9 +100,9 @@ impl Config {
             ));
         }
         let private_pem = match gridlink_config::var("AUTH_SIGNING_KEY_FILE") {
-            Some(path) => Some(Secret::new(std::fs::read_to_string(&path).map_err(|e| {
-                invalid("AUTH_SIGNING_KEY_FILE", &format!("cannot read {path}: {e}"))
-            })?)),
+            Some(path) => Some(Secret::new(std::fs::read_to_string(&path).map_err(
+                |e| invalid("AUTH_SIGNING_KEY_FILE", &format!("cannot read {path}: {e}")),
+            )?)),
             None => gridlink_config::secret("AUTH_SIGNING_KEY"),
         };
         let trusted_proxies = TrustedProxies::parse(&gridlink_config::list("TRUSTED_PROXIES"))

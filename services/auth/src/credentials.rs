@@ -45,7 +45,8 @@ pub async fn check(
     password: String,
 ) -> Result<Verified, ApiError> {
     let settings = &state.throttle;
-    let window = chrono::Duration::from_std(settings.window).unwrap_or(chrono::Duration::minutes(15));
+    let window =
+        chrono::Duration::from_std(settings.window).unwrap_or(chrono::Duration::minutes(15));
     {
         let mut conn = state.pool.get().await?;
         let mut limits = vec![Limit {

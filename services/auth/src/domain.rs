@@ -16,7 +16,9 @@ pub const BIO_MAX: usize = 1000;
 pub fn username(raw: &str) -> Result<String, String> {
     let len = raw.chars().count();
     if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) {
-        return Err(format!("must be {USERNAME_MIN} to {USERNAME_MAX} characters"));
+        return Err(format!(
+            "must be {USERNAME_MIN} to {USERNAME_MAX} characters"
+        ));
     }
     if !raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err("may contain only letters a-z, digits and underscores".into());
@@ -50,7 +52,9 @@ pub fn email(raw: &str) -> Result<String, String> {
 pub fn new_password(raw: &str, context: &[&str]) -> Result<(), String> {
     let len = raw.chars().count();
     if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
-        return Err(format!("must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"));
+        return Err(format!(
+            "must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"
+        ));
     }
     if (zxcvbn::zxcvbn(raw, context).score() as u8) < 2 {
         return Err("is too common or too easy to guess; try a longer phrase".into());
@@ -119,7 +123,16 @@ mod tests {
     fn emails_need_a_local_part_and_a_dotted_domain() {
         assert!(email("a@example.com").is_ok());
         assert!(email("A.B+tag@sub.example.org").is_ok());
-        for bad in ["", "a", "a@", "@example.com", "a@example", "a b@example.com", "a@.com", "a@example..com"] {
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@example.com",
+            "a@example",
+            "a b@example.com",
+            "a@.com",
+            "a@example..com",
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }
@@ -128,7 +141,10 @@ mod tests {
     fn passwords_are_counted_in_characters_and_common_ones_refused() {
         assert!(new_password("correct horse battery staple", &[]).is_ok());
         assert!(new_password("short", &[]).is_err());
-        assert!(new_password(&"x7Kq!".repeat(26), &[]).is_err(), "over 128 chars");
+        assert!(
+            new_password(&"x7Kq!".repeat(26), &[]).is_err(),
+            "over 128 chars"
+        );
         assert!(new_password("password123", &[]).is_err());
         assert!(new_password("aliceexample", &["alice", "alice@example.com"]).is_err());
         // 8 multi-byte characters are 8 characters, not 24 bytes.

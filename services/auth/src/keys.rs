@@ -61,7 +61,11 @@ impl SigningKeys {
         public.common.public_key_use = Some(PublicKeyUse::Signature);
         public.common.key_algorithm = Some(KeyAlgorithm::EdDSA);
         let mut keys = vec![public];
-        keys.extend(extra.into_iter().filter(|k| k.common.key_id.as_ref() != Some(&kid)));
+        keys.extend(
+            extra
+                .into_iter()
+                .filter(|k| k.common.key_id.as_ref() != Some(&kid)),
+        );
         Ok(Self {
             kid,
             key,
@@ -102,7 +106,9 @@ fn generate_ed25519() -> anyhow::Result<EncodingKey> {
 /// (`auth generate-key` prints one).
 pub fn generate_pem() -> anyhow::Result<String> {
     let body = base64::engine::general_purpose::STANDARD.encode(new_pkcs8_der()?);
-    Ok(format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"))
+    Ok(format!(
+        "-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"
+    ))
 }
 
 #[cfg(test)]
@@ -131,11 +137,17 @@ mod tests {
         };
         let keys = SigningKeys::load(&source).unwrap();
         let token = keys.sign(&claims()).unwrap();
-        assert_eq!(keys.verifier("iss", "aud").verify(&token).unwrap(), claims());
+        assert_eq!(
+            keys.verifier("iss", "aud").verify(&token).unwrap(),
+            claims()
+        );
         let published = serde_json::to_value(keys.jwks()).unwrap();
         assert_eq!(published["keys"][0]["kid"], "k1");
         assert_eq!(published["keys"][0]["crv"], "Ed25519");
-        assert!(published["keys"][0].get("d").is_none(), "no private part is published");
+        assert!(
+            published["keys"][0].get("d").is_none(),
+            "no private part is published"
+        );
     }
 
     #[test]
@@ -148,7 +160,8 @@ mod tests {
 
     #[test]
     fn a_rotated_out_key_still_verifies_while_published() {
-        let old = SigningKeys::new(generate_ed25519().unwrap(), Some("old".into()), vec![]).unwrap();
+        let old =
+            SigningKeys::new(generate_ed25519().unwrap(), Some("old".into()), vec![]).unwrap();
         let new = SigningKeys::new(
             generate_ed25519().unwrap(),
             Some("new".into()),

@@ -27,7 +27,9 @@ pub struct Passwords {
 /// The outcome of checking a password.
 pub enum Verified {
     /// Correct; `rehash` holds a new hash when the stored one used other parameters.
-    Yes { rehash: Option<String> },
+    Yes {
+        rehash: Option<String>,
+    },
     No,
 }
 
@@ -58,11 +60,17 @@ impl Passwords {
 
     /// Checks `password` against `stored`, or against a dummy hash when there is
     /// no stored hash (unknown user), which always answers `No`.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<Verified, ApiError> {
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<Verified, ApiError> {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.clone());
         let params = self.params.clone();
-        let verified = self.run(move || verify_blocking(&params, &password, &stored)).await??;
+        let verified = self
+            .run(move || verify_blocking(&params, &password, &stored))
+            .await??;
         Ok(if known { verified } else { Verified::No })
     }
 
@@ -101,15 +109,21 @@ fn hash_blocking(params: &Params, password: &[u8]) -> anyhow::Result<String> {
 }
 
 fn verify_blocking(params: &Params, password: &str, stored: &str) -> Result<Verified, ApiError> {
-    let parsed = PasswordHash::new(stored)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored password hash is unreadable: {e}")))?;
-    if argon2(params).verify_password(password.as_bytes(), &parsed).is_err() {
+    let parsed = PasswordHash::new(stored).map_err(|e| {
+        ApiError::Internal(anyhow::anyhow!("stored password hash is unreadable: {e}"))
+    })?;
+    if argon2(params)
+        .verify_password(password.as_bytes(), &parsed)
+        .is_err()
+    {
         return Ok(Verified::No);
     }
     let current = Params::try_from(&parsed).ok();
     let outdated = parsed.algorithm.as_str() != "argon2id"
         || current.is_none_or(|p| {
-            p.m_cost() != params.m_cost() || p.t_cost() != params.t_cost() || p.p_cost() != params.p_cost()
+            p.m_cost() != params.m_cost()
+                || p.t_cost() != params.t_cost()
+                || p.p_cost() != params.p_cost()
         });
     let rehash = if outdated {
         Some(hash_blocking(params, password.as_bytes()).map_err(ApiError::Internal)?)
@@ -137,11 +151,23 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_phc_strings_that_verify() {
         let passwords = Passwords::new(&settings(MIN_MEMORY_KIB)).unwrap();
-        let hash = passwords.hash("correct horse battery".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        let ok = passwords.verify("correct horse battery".into(), Some(hash.clone())).await.unwrap();
+        let hash = passwords
+            .hash("correct horse battery".into())
+            .await
+            .unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        let ok = passwords
+            .verify("correct horse battery".into(), Some(hash.clone()))
+            .await
+            .unwrap();
         assert!(matches!(ok, Verified::Yes { rehash: None }));
-        let wrong = passwords.verify("correct horse battery!".into(), Some(hash)).await.unwrap();
+        let wrong = passwords
+            .verify("correct horse battery!".into(), Some(hash))
+            .await
+            .unwrap();
         assert!(matches!(wrong, Verified::No));
     }
 
@@ -160,8 +186,14 @@ mod tests {
         let old = Passwords::new(&settings(MIN_MEMORY_KIB)).unwrap();
         let hash = old.hash("correct horse battery".into()).await.unwrap();
         let newer = Passwords::new(&settings(MIN_MEMORY_KIB * 2)).unwrap();
-        match newer.verify("correct horse battery".into(), Some(hash)).await.unwrap() {
-            Verified::Yes { rehash: Some(new_hash) } => {
+        match newer
+            .verify("correct horse battery".into(), Some(hash))
+            .await
+            .unwrap()
+        {
+            Verified::Yes {
+                rehash: Some(new_hash),
+            } => {
                 assert!(new_hash.contains("m=38912"), "{new_hash}")
             }
             _ => panic!("expected a rehash"),

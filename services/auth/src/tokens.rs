@@ -59,7 +59,12 @@ impl TokenIssuer {
 
     /// Starts a new session (refresh-token family) for a user who just proved
     /// who they are.
-    pub async fn start_session(&self, conn: &mut Conn, user_id: i64, user_slug: &str) -> Result<TokenPair, ApiError> {
+    pub async fn start_session(
+        &self,
+        conn: &mut Conn,
+        user_id: i64,
+        user_slug: &str,
+    ) -> Result<TokenPair, ApiError> {
         let refresh_token = new_refresh_token();
         sessions::insert(
             conn,
@@ -88,7 +93,9 @@ impl TokenIssuer {
         match outcome {
             sessions::Rotation::Rotated { user_slug } => self.pair(&user_slug, next),
             sessions::Rotation::Reused => {
-                tracing::warn!("a used refresh token was presented again; its session family is revoked");
+                tracing::warn!(
+                    "a used refresh token was presented again; its session family is revoked"
+                );
                 Err(invalid_refresh())
             }
             sessions::Rotation::Invalid => Err(invalid_refresh()),

@@ -43,7 +43,11 @@ pub async fn blocked_until(
 
 /// Counts one failure against each key, starting a new window where the old
 /// one has ended.
-pub async fn record_failure(conn: &mut Conn, keys: &[&str], window: chrono::Duration) -> QueryResult<()> {
+pub async fn record_failure(
+    conn: &mut Conn,
+    keys: &[&str],
+    window: chrono::Duration,
+) -> QueryResult<()> {
     let window_start_cutoff = Utc::now() - window;
     let rows: Vec<_> = keys
         .iter()
@@ -61,8 +65,11 @@ pub async fn record_failure(conn: &mut Conn, keys: &[&str], window: chrono::Dura
         .on_conflict(login_throttle::key)
         .do_update()
         .set((
-            login_throttle::failures.eq(diesel::dsl::case_when(expired, 1.into_sql::<diesel::sql_types::Integer>())
-                .otherwise(login_throttle::failures + 1)),
+            login_throttle::failures.eq(diesel::dsl::case_when(
+                expired,
+                1.into_sql::<diesel::sql_types::Integer>(),
+            )
+            .otherwise(login_throttle::failures + 1)),
             login_throttle::window_started_at.eq(diesel::dsl::case_when(
                 expired,
                 excluded(login_throttle::window_started_at),

@@ -102,9 +102,17 @@ pub async fn find_many_by_slug(conn: &mut Conn, slugs: &[String]) -> QueryResult
         .await
 }
 
-pub async fn update_profile(conn: &mut Conn, id: i64, changes: ProfileChanges) -> QueryResult<User> {
+pub async fn update_profile(
+    conn: &mut Conn,
+    id: i64,
+    changes: ProfileChanges,
+) -> QueryResult<User> {
     if changes.display_name.is_none() && changes.bio.is_none() {
-        return users::table.find(id).select(User::as_select()).first(conn).await;
+        return users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .await;
     }
     diesel::update(users::table.find(id))
         .set((&changes, users::updated_at.eq(diesel::dsl::now)))
@@ -115,7 +123,10 @@ pub async fn update_profile(conn: &mut Conn, id: i64, changes: ProfileChanges) -
 
 pub async fn set_password_hash(conn: &mut Conn, id: i64, hash: &str) -> QueryResult<()> {
     diesel::update(users::table.find(id))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(diesel::dsl::now)))
+        .set((
+            users::password_hash.eq(hash),
+            users::updated_at.eq(diesel::dsl::now),
+        ))
         .execute(conn)
         .await
         .map(|_| ())

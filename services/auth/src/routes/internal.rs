@@ -66,7 +66,9 @@ pub async fn users_by_ids(
         .map(str::to_owned)
         .collect();
     if ids.len() > MAX_BATCH {
-        return Err(ApiError::bad_request(format!("at most {MAX_BATCH} ids per request")));
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_BATCH} ids per request"
+        )));
     }
     if let Some(bad) = ids.iter().find(|id| !is_slug(SlugKind::User, id)) {
         return Err(ApiError::bad_request(format!("`{bad}` is not a user id")));

@@ -6,10 +6,12 @@ use gridlink_http::{Json, client_ip};
 use gridlink_ids::{SlugKind, new_slug};
 use gridlink_problem::{ApiError, ProblemSchema};
 
-use crate::api::{LoginRequest, PrivateUser, RefreshRequest, SignupRequest, SignupResponse, TokenPair};
+use crate::api::{
+    LoginRequest, PrivateUser, RefreshRequest, SignupRequest, SignupResponse, TokenPair,
+};
 use crate::credentials::{self, Attempt};
-use crate::db::users::{self, NewUser};
 use crate::db::sessions;
+use crate::db::users::{self, NewUser};
 use crate::domain::{self, Fields};
 use crate::passwords::Verified;
 use crate::state::AppState;
@@ -25,7 +27,10 @@ use crate::tokens::{hash_refresh_token, invalid_refresh};
     )
 )]
 #[post("/api/v1/auth/signup")]
-pub async fn signup(state: web::Data<AppState>, body: Json<SignupRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn signup(
+    state: web::Data<AppState>,
+    body: Json<SignupRequest>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let mut fields = Fields::default();
     let username = fields.check("username", domain::username(&body.username));
@@ -59,7 +64,10 @@ pub async fn signup(state: web::Data<AppState>, body: Json<SignupRequest>) -> Re
         },
     )
     .await?;
-    let tokens = state.issuer.start_session(&mut conn, user.id, &user.slug).await?;
+    let tokens = state
+        .issuer
+        .start_session(&mut conn, user.id, &user.slug)
+        .await?;
     tracing::info!(user.id = %user.slug, "account created");
     Ok(HttpResponse::Created().json(SignupResponse {
         user: PrivateUser::from(user),
@@ -107,7 +115,10 @@ pub async fn login(
     if let Some(hash) = rehash {
         users::set_password_hash(&mut conn, user.id, &hash).await?;
     }
-    let tokens = state.issuer.start_session(&mut conn, user.id, &user.slug).await?;
+    let tokens = state
+        .issuer
+        .start_session(&mut conn, user.id, &user.slug)
+        .await?;
     Ok(HttpResponse::Ok().json(tokens))
 }
 
@@ -122,7 +133,10 @@ pub async fn login(
     )
 )]
 #[post("/api/v1/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     if body.refresh_token.is_empty() || body.refresh_token.len() > 256 {
         return Err(invalid_refresh());
     }
@@ -138,7 +152,10 @@ pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> 
     responses((status = 204, description = "Session ended (also for unknown tokens)"))
 )]
 #[post("/api/v1/auth/logout")]
-pub async fn logout(state: web::Data<AppState>, body: Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     sessions::revoke_family_of(&mut conn, &hash_refresh_token(&body.refresh_token)).await?;
     Ok(HttpResponse::NoContent().finish())

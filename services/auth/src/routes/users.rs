@@ -5,7 +5,9 @@ use gridlink_access_token::Authenticated;
 use gridlink_http::{Json, client_ip};
 use gridlink_problem::{ApiError, ProblemSchema};
 
-use crate::api::{ChangePasswordRequest, DeleteAccountRequest, PrivateUser, PublicUser, UpdateMeRequest};
+use crate::api::{
+    ChangePasswordRequest, DeleteAccountRequest, PrivateUser, PublicUser, UpdateMeRequest,
+};
 use crate::credentials::{self, Attempt};
 use crate::db::users::{self, ProfileChanges, User};
 use crate::domain::{self, Fields};
@@ -28,7 +30,10 @@ async fn confirm_password(
     user: &User,
     password: String,
 ) -> Result<(), ApiError> {
-    let attempt = Attempt::new(format!("user:{}", user.slug), client_ip(req, &state.trusted_proxies));
+    let attempt = Attempt::new(
+        format!("user:{}", user.slug),
+        client_ip(req, &state.trusted_proxies),
+    );
     match credentials::check(state, &attempt, Some(user.password_hash.clone()), password).await? {
         Verified::Yes { .. } => Ok(()),
         Verified::No => Err(ApiError::Forbidden("the password is incorrect".into())),
@@ -45,7 +50,10 @@ async fn confirm_password(
     )
 )]
 #[get("/api/v1/users/me")]
-pub async fn get_me(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+pub async fn get_me(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, ApiError> {
     let user = account(&state, &auth).await?;
     Ok(HttpResponse::Ok().json(PrivateUser::from(user)))
 }
@@ -153,7 +161,10 @@ pub async fn delete_me(
     )
 )]
 #[get("/api/v1/users/{username}")]
-pub async fn public_user(state: web::Data<AppState>, username: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn public_user(
+    state: web::Data<AppState>,
+    username: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let user = users::find_by_username(&mut conn, &username)
         .await?

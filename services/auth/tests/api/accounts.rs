@@ -7,7 +7,12 @@ use crate::helpers::{PASSWORD, error_fields, problem, spawn_app};
 async fn me_returns_the_private_user_with_email() {
     let app = spawn_app().await;
     let account = app.signup("tara").await;
-    let me: Value = app.get("/api/v1/users/me", Some(&account.access_token)).await.json().await.unwrap();
+    let me: Value = app
+        .get("/api/v1/users/me", Some(&account.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["id"], account.id.as_str());
     assert_eq!(me["email"], account.email.as_str());
     assert_eq!(me["username"], "tara");
@@ -18,7 +23,12 @@ async fn patching_me_changes_only_the_given_fields() {
     let app = spawn_app().await;
     let account = app.signup("uma").await;
     let response = app
-        .send(Method::PATCH, "/api/v1/users/me", &account.access_token, &json!({"bio": "I make grids"}))
+        .send(
+            Method::PATCH,
+            "/api/v1/users/me",
+            &account.access_token,
+            &json!({"bio": "I make grids"}),
+        )
         .await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
@@ -26,15 +36,28 @@ async fn patching_me_changes_only_the_given_fields() {
     assert_eq!(body["display_name"], "uma");
 
     let response = app
-        .send(Method::PATCH, "/api/v1/users/me", &account.access_token, &json!({"display_name": "  Uma T.  "}))
+        .send(
+            Method::PATCH,
+            "/api/v1/users/me",
+            &account.access_token,
+            &json!({"display_name": "  Uma T.  "}),
+        )
         .await;
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["display_name"], "Uma T.");
     assert_eq!(body["bio"], "I make grids");
 
-    let public: Value = app.get("/api/v1/users/UMA", None).await.json().await.unwrap();
+    let public: Value = app
+        .get("/api/v1/users/UMA", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(public["display_name"], "Uma T.");
-    assert!(public.get("email").is_none(), "the public view has no email");
+    assert!(
+        public.get("email").is_none(),
+        "the public view has no email"
+    );
 }
 
 #[tokio::test]
@@ -50,12 +73,27 @@ async fn invalid_profile_changes_are_400_and_change_nothing() {
         (json!({"email": "new@example.com"}), "email"),
     ];
     for (body, field) in cases {
-        let response = app.send(Method::PATCH, "/api/v1/users/me", &account.access_token, &body).await;
+        let response = app
+            .send(
+                Method::PATCH,
+                "/api/v1/users/me",
+                &account.access_token,
+                &body,
+            )
+            .await;
         let problem_body = problem(response, 400).await;
         assert_eq!(error_fields(&problem_body), vec![field], "{body}");
     }
-    let me: Value = app.get("/api/v1/users/me", Some(&account.access_token)).await.json().await.unwrap();
-    assert_eq!((me["display_name"].as_str(), me["bio"].as_str()), (Some("vera"), Some("")));
+    let me: Value = app
+        .get("/api/v1/users/me", Some(&account.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (me["display_name"].as_str(), me["bio"].as_str()),
+        (Some("vera"), Some(""))
+    );
 }
 
 #[tokio::test]
@@ -73,8 +111,13 @@ async fn changing_the_password_revokes_every_refresh_token() {
         )
         .await;
     assert_eq!(response.status(), 204);
-    for refresh in [account.refresh_token.as_str(), second["refresh_token"].as_str().unwrap()] {
-        let response = app.post("/api/v1/auth/refresh", &json!({"refresh_token": refresh})).await;
+    for refresh in [
+        account.refresh_token.as_str(),
+        second["refresh_token"].as_str().unwrap(),
+    ] {
+        let response = app
+            .post("/api/v1/auth/refresh", &json!({"refresh_token": refresh}))
+            .await;
         problem(response, 401).await;
     }
     assert_eq!(app.login("wendy", PASSWORD).await.status(), 401);
@@ -95,7 +138,12 @@ async fn a_wrong_current_password_is_403_and_changes_nothing() {
         .await;
     problem(response, 403).await;
     assert_eq!(app.login("xena", PASSWORD).await.status(), 200);
-    let refresh = app.post("/api/v1/auth/refresh", &json!({"refresh_token": account.refresh_token})).await;
+    let refresh = app
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": account.refresh_token}),
+        )
+        .await;
     assert_eq!(refresh.status(), 200);
 }
 
@@ -124,7 +172,10 @@ async fn public_users_are_found_by_username_in_any_case() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["id"], account.id.as_str());
     let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["bio", "created_at", "display_name", "id", "username"]);
+    assert_eq!(
+        keys,
+        ["bio", "created_at", "display_name", "id", "username"]
+    );
     problem(app.get("/api/v1/users/nobody", None).await, 404).await;
     problem(app.get("/api/v1/users/%00bad", None).await, 404).await;
 }

@@ -8,23 +8,48 @@ async fn deleting_the_account_removes_it_at_once_and_writes_the_event() {
     let app = spawn_app().await;
     let account = app.signup("alex").await;
     let response = app
-        .send(Method::DELETE, "/api/v1/users/me", &account.access_token, &json!({"password": PASSWORD}))
+        .send(
+            Method::DELETE,
+            "/api/v1/users/me",
+            &account.access_token,
+            &json!({"password": PASSWORD}),
+        )
         .await;
     assert_eq!(response.status(), 202);
 
     // Gone: login fails like for an unknown user, the old access token is
     // refused on every auth route, refresh tokens are dead, the profile is 404.
     problem(app.login("alex", PASSWORD).await, 401).await;
-    problem(app.get("/api/v1/users/me", Some(&account.access_token)).await, 401).await;
+    problem(
+        app.get("/api/v1/users/me", Some(&account.access_token))
+            .await,
+        401,
+    )
+    .await;
     let patch = app
-        .send(Method::PATCH, "/api/v1/users/me", &account.access_token, &json!({"bio": "ghost"}))
+        .send(
+            Method::PATCH,
+            "/api/v1/users/me",
+            &account.access_token,
+            &json!({"bio": "ghost"}),
+        )
         .await;
     problem(patch, 401).await;
     let again = app
-        .send(Method::DELETE, "/api/v1/users/me", &account.access_token, &json!({"password": PASSWORD}))
+        .send(
+            Method::DELETE,
+            "/api/v1/users/me",
+            &account.access_token,
+            &json!({"password": PASSWORD}),
+        )
         .await;
     problem(again, 401).await;
-    let refresh = app.post("/api/v1/auth/refresh", &json!({"refresh_token": account.refresh_token})).await;
+    let refresh = app
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": account.refresh_token}),
+        )
+        .await;
     problem(refresh, 401).await;
     problem(app.get("/api/v1/users/alex", None).await, 404).await;
 
@@ -40,9 +65,16 @@ async fn deleting_the_account_removes_it_at_once_and_writes_the_event() {
         1
     );
     assert_eq!(app.count("SELECT count(*) AS n FROM outbox").await, 1);
-    assert_eq!(app.count("SELECT count(*) AS n FROM refresh_tokens").await, 0);
     assert_eq!(
-        app.count(&format!("SELECT count(*) AS n FROM deleted_users WHERE slug = '{}'", account.id)).await,
+        app.count("SELECT count(*) AS n FROM refresh_tokens").await,
+        0
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM deleted_users WHERE slug = '{}'",
+            account.id
+        ))
+        .await,
         1
     );
 
@@ -55,7 +87,12 @@ async fn a_wrong_password_deletes_nothing() {
     let app = spawn_app().await;
     let account = app.signup("blake").await;
     let response = app
-        .send(Method::DELETE, "/api/v1/users/me", &account.access_token, &json!({"password": "wrong password"}))
+        .send(
+            Method::DELETE,
+            "/api/v1/users/me",
+            &account.access_token,
+            &json!({"password": "wrong password"}),
+        )
         .await;
     problem(response, 403).await;
     let missing = app
@@ -84,12 +121,28 @@ async fn a_deletion_that_fails_publishes_nothing() {
     )
     .await;
     let response = app
-        .send(Method::DELETE, "/api/v1/users/me", &account.access_token, &json!({"password": PASSWORD}))
+        .send(
+            Method::DELETE,
+            "/api/v1/users/me",
+            &account.access_token,
+            &json!({"password": PASSWORD}),
+        )
         .await;
     let body = problem(response, 500).await;
-    assert!(!body.to_string().contains("refused for the test"), "internals stay hidden");
-    assert_eq!(app.count("SELECT count(*) AS n FROM outbox").await, 0, "the event rolled back");
-    assert_eq!(app.login("casey", PASSWORD).await.status(), 200, "the user is still there");
+    assert!(
+        !body.to_string().contains("refused for the test"),
+        "internals stay hidden"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM outbox").await,
+        0,
+        "the event rolled back"
+    );
+    assert_eq!(
+        app.login("casey", PASSWORD).await.status(),
+        200,
+        "the user is still there"
+    );
 }
 
 #[tokio::test]
@@ -104,9 +157,23 @@ async fn a_failing_outbox_write_keeps_the_account() {
     )
     .await;
     let response = app
-        .send(Method::DELETE, "/api/v1/users/me", &account.access_token, &json!({"password": PASSWORD}))
+        .send(
+            Method::DELETE,
+            "/api/v1/users/me",
+            &account.access_token,
+            &json!({"password": PASSWORD}),
+        )
         .await;
     problem(response, 500).await;
-    let me: Value = app.get("/api/v1/users/me", Some(&account.access_token)).await.json().await.unwrap();
-    assert_eq!(me["id"], account.id.as_str(), "no deletion without its event");
+    let me: Value = app
+        .get("/api/v1/users/me", Some(&account.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me["id"],
+        account.id.as_str(),
+        "no deletion without its event"
+    );
 }

@@ -29,7 +29,8 @@ pub fn test_config(db: &TestDatabase, signing_pem: &str) -> Config {
     config.signing_key.private_pem = Some(Secret::new(signing_pem));
     config.signing_key.key_id = Some("test-key".into());
     config.internal_tokens =
-        gridlink_service_auth::ServiceTokens::parse(&[format!("gateway:{INTERNAL_TOKEN}")]).unwrap();
+        gridlink_service_auth::ServiceTokens::parse(&[format!("gateway:{INTERNAL_TOKEN}")])
+            .unwrap();
     config.trusted_proxies = gridlink_http::TrustedProxies::parse(&["127.0.0.1".into()]).unwrap();
     config
 }
@@ -43,7 +44,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let signing_pem = auth::generate_pem().unwrap();
     let mut config = test_config(&db, &signing_pem);
     adjust(&mut config);
-    let app = Application::build(config.clone()).await.expect("the app starts");
+    let app = Application::build(config.clone())
+        .await
+        .expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
@@ -74,7 +77,12 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
@@ -85,7 +93,13 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, token: &str, body: &Value) -> reqwest::Response {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> reqwest::Response {
         self.client
             .request(method, self.url(path))
             .bearer_auth(token)
@@ -115,8 +129,11 @@ impl TestApp {
     }
 
     pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
-        self.post("/api/v1/auth/login", &json!({"login": login, "password": password}))
-            .await
+        self.post(
+            "/api/v1/auth/login",
+            &json!({"login": login, "password": password}),
+        )
+        .await
     }
 
     /// Runs SQL on the app's database (for checks the API cannot show).

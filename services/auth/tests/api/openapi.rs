@@ -6,7 +6,10 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const DOCUMENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../proto-docs/auth.openapi.json");
+const DOCUMENT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../proto-docs/auth.openapi.json"
+);
 
 fn generated() -> String {
     auth::openapi::document().to_pretty_json().unwrap() + "\n"

@@ -33,7 +33,9 @@ async fn metrics_count_requests_by_route_pattern_and_report_the_pool() {
     let text = app.get("/metrics", None).await.text().await.unwrap();
     let line = text
         .lines()
-        .find(|l| l.starts_with("http_requests_total") && l.contains("route=\"/api/v1/users/{username}\""))
+        .find(|l| {
+            l.starts_with("http_requests_total") && l.contains("route=\"/api/v1/users/{username}\"")
+        })
         .unwrap_or_else(|| panic!("no request counter in\n{text}"));
     assert!(line.contains("status=\"404\""), "{line}");
     assert!(line.ends_with(" 2"), "{line}");

@@ -10,9 +10,19 @@ async fn unknown_routes_are_404_problem_json() {
 #[tokio::test]
 async fn a_wrong_method_on_a_known_route_is_405() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/api/v1/auth/login")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/v1/auth/login"))
+        .send()
+        .await
+        .unwrap();
     problem(response, 405).await;
-    let response = app.client.post(app.url("/api/v1/users/me")).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/v1/users/me"))
+        .send()
+        .await
+        .unwrap();
     problem(response, 405).await;
 }
 

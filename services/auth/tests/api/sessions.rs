@@ -29,7 +29,10 @@ async fn unknown_users_and_wrong_passwords_get_the_same_401() {
     let unknown = app.login("nobody_here", "not the right password").await;
     let wrong_headers = wrong.headers().clone();
     let (wrong, unknown) = (problem(wrong, 401).await, problem(unknown, 401).await);
-    assert_eq!(wrong, unknown, "the body must not reveal whether the account exists");
+    assert_eq!(
+        wrong, unknown,
+        "the body must not reveal whether the account exists"
+    );
     assert_eq!(wrong_headers["www-authenticate"], "Bearer");
 }
 
@@ -62,7 +65,10 @@ async fn an_unknown_user_costs_as_much_time_as_a_wrong_password() {
     let (k, u) = (known[2].as_secs_f64(), unknown[2].as_secs_f64());
     // Both run one argon2id verification; without it the unknown case would be
     // an order of magnitude faster.
-    assert!(u > k * 0.5, "unknown user answered in {u:.4}s vs {k:.4}s for a wrong password");
+    assert!(
+        u > k * 0.5,
+        "unknown user answered in {u:.4}s vs {k:.4}s for a wrong password"
+    );
 }
 
 #[tokio::test]
@@ -70,17 +76,25 @@ async fn a_refresh_token_rotates_and_the_old_one_is_refused() {
     let app = spawn_app().await;
     let account = app.signup("ivan").await;
     let first = app
-        .post("/api/v1/auth/refresh", &json!({"refresh_token": account.refresh_token}))
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": account.refresh_token}),
+        )
         .await;
     assert_eq!(first.status(), 200);
     let first: Value = first.json().await.unwrap();
     assert_ne!(first["refresh_token"], account.refresh_token.as_str());
     assert_eq!(
-        app.get("/api/v1/users/me", first["access_token"].as_str()).await.status(),
+        app.get("/api/v1/users/me", first["access_token"].as_str())
+            .await
+            .status(),
         200
     );
     let second = app
-        .post("/api/v1/auth/refresh", &json!({"refresh_token": first["refresh_token"]}))
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": first["refresh_token"]}),
+        )
         .await;
     assert_eq!(second.status(), 200);
 }
@@ -90,25 +104,37 @@ async fn reusing_a_refresh_token_revokes_the_whole_family() {
     let app = spawn_app().await;
     let account = app.signup("judy").await;
     let rotated: Value = app
-        .post("/api/v1/auth/refresh", &json!({"refresh_token": account.refresh_token}))
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": account.refresh_token}),
+        )
         .await
         .json()
         .await
         .unwrap();
     // An attacker replays the stolen original...
     let replay = app
-        .post("/api/v1/auth/refresh", &json!({"refresh_token": account.refresh_token}))
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": account.refresh_token}),
+        )
         .await;
     problem(replay, 401).await;
     // ...and the legitimate holder's newer token is dead too.
     let legit = app
-        .post("/api/v1/auth/refresh", &json!({"refresh_token": rotated["refresh_token"]}))
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": rotated["refresh_token"]}),
+        )
         .await;
     problem(legit, 401).await;
     // Other sessions of the same user are untouched.
     let other: Value = app.login("judy", PASSWORD).await.json().await.unwrap();
     let other_refresh = app
-        .post("/api/v1/auth/refresh", &json!({"refresh_token": other["refresh_token"]}))
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": other["refresh_token"]}),
+        )
         .await;
     assert_eq!(other_refresh.status(), 200);
 }
@@ -117,7 +143,9 @@ async fn reusing_a_refresh_token_revokes_the_whole_family() {
 async fn unknown_and_garbage_refresh_tokens_are_401() {
     let app = spawn_app().await;
     for token in ["", "nope", &"x".repeat(300)] {
-        let response = app.post("/api/v1/auth/refresh", &json!({"refresh_token": token})).await;
+        let response = app
+            .post("/api/v1/auth/refresh", &json!({"refresh_token": token}))
+            .await;
         problem(response, 401).await;
     }
 }
@@ -133,16 +161,24 @@ async fn refresh_tokens_are_stored_only_as_hashes() {
         ))
         .await;
     assert_eq!(n, 0);
-    assert_eq!(app.count("SELECT count(*) AS n FROM refresh_tokens WHERE length(token_hash) = 32").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM refresh_tokens WHERE length(token_hash) = 32")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
 async fn an_expired_refresh_token_is_401() {
     let app = spawn_app().await;
     let account = app.signup("lena").await;
-    app.sql("UPDATE refresh_tokens SET expires_at = now() - interval '1 second'").await;
+    app.sql("UPDATE refresh_tokens SET expires_at = now() - interval '1 second'")
+        .await;
     let response = app
-        .post("/api/v1/auth/refresh", &json!({"refresh_token": account.refresh_token}))
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": account.refresh_token}),
+        )
         .await;
     problem(response, 401).await;
 }
@@ -152,16 +188,25 @@ async fn logout_ends_the_session() {
     let app = spawn_app().await;
     let account = app.signup("mallory").await;
     let response = app
-        .post("/api/v1/auth/logout", &json!({"refresh_token": account.refresh_token}))
+        .post(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": account.refresh_token}),
+        )
         .await;
     assert_eq!(response.status(), 204);
     let refresh = app
-        .post("/api/v1/auth/refresh", &json!({"refresh_token": account.refresh_token}))
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": account.refresh_token}),
+        )
         .await;
     problem(refresh, 401).await;
     // Logging out twice, or with an unknown token, is harmless.
     let again = app
-        .post("/api/v1/auth/logout", &json!({"refresh_token": account.refresh_token}))
+        .post(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": account.refresh_token}),
+        )
         .await;
     assert_eq!(again.status(), 204);
 }
@@ -171,7 +216,12 @@ async fn the_jwks_publishes_the_public_signing_key() {
     let app = spawn_app().await;
     let response = app.get("/api/v1/auth/jwks.json", None).await;
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+    assert!(
+        response.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
     let jwks: jsonwebtoken::jwk::JwkSet = response.json().await.unwrap();
     assert_eq!(jwks.keys.len(), 1);
     assert_eq!(jwks.keys[0].common.key_id.as_deref(), Some("test-key"));

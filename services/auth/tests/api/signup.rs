@@ -18,26 +18,45 @@ async fn signup_returns_201_with_the_user_and_a_token_pair() {
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
     let id = body["user"]["id"].as_str().unwrap();
-    assert!(gridlink_ids::is_slug(gridlink_ids::SlugKind::User, id), "{id}");
-    assert_eq!(body["user"]["username"], "alice_1", "usernames are stored lowercase");
+    assert!(
+        gridlink_ids::is_slug(gridlink_ids::SlugKind::User, id),
+        "{id}"
+    );
+    assert_eq!(
+        body["user"]["username"], "alice_1",
+        "usernames are stored lowercase"
+    );
     assert_eq!(body["user"]["email"], "Alice@Example.com");
     assert_eq!(body["user"]["display_name"], "Alice");
     assert_eq!(body["user"]["bio"], "");
-    assert!(body["user"]["created_at"].as_str().unwrap().ends_with('Z') || body["user"]["created_at"].as_str().unwrap().contains("+00:00"));
+    assert!(
+        body["user"]["created_at"].as_str().unwrap().ends_with('Z')
+            || body["user"]["created_at"]
+                .as_str()
+                .unwrap()
+                .contains("+00:00")
+    );
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
     assert!(body["access_token"].as_str().unwrap().split('.').count() == 3);
     assert!(body["refresh_token"].as_str().unwrap().len() >= 40);
     assert!(body["user"].get("password_hash").is_none());
 
-    let me = app.get("/api/v1/users/me", body["access_token"].as_str()).await;
+    let me = app
+        .get("/api/v1/users/me", body["access_token"].as_str())
+        .await;
     assert_eq!(me.status(), 200);
 }
 
 #[tokio::test]
 async fn the_display_name_defaults_to_the_username() {
     let app = spawn_app().await;
-    let response = app.post("/api/v1/auth/signup", &signup_body("bob", "bob@example.com", PASSWORD)).await;
+    let response = app
+        .post(
+            "/api/v1/auth/signup",
+            &signup_body("bob", "bob@example.com", PASSWORD),
+        )
+        .await;
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["user"]["display_name"], "bob");
 }
@@ -47,7 +66,9 @@ async fn passwords_are_stored_only_as_argon2id_hashes() {
     let app = spawn_app().await;
     app.signup("carol").await;
     let plain = app
-        .count(&format!("SELECT count(*) AS n FROM users WHERE password_hash LIKE '%{PASSWORD}%'"))
+        .count(&format!(
+            "SELECT count(*) AS n FROM users WHERE password_hash LIKE '%{PASSWORD}%'"
+        ))
         .await;
     let argon = app
         .count("SELECT count(*) AS n FROM users WHERE password_hash LIKE '$argon2id$v=19$m=19456,t=2,p=1$%'")
@@ -60,7 +81,10 @@ async fn invalid_usernames_are_400_naming_the_field() {
     let app = spawn_app().await;
     for bad in ["ab", &"a".repeat(31), "with space", "dash-ed", "émile", ""] {
         let response = app
-            .post("/api/v1/auth/signup", &signup_body(bad, "x@example.com", PASSWORD))
+            .post(
+                "/api/v1/auth/signup",
+                &signup_body(bad, "x@example.com", PASSWORD),
+            )
             .await;
         let body = problem(response, 400).await;
         assert_eq!(error_fields(&body), vec!["username"], "username {bad:?}");
@@ -70,9 +94,20 @@ async fn invalid_usernames_are_400_naming_the_field() {
 #[tokio::test]
 async fn invalid_emails_are_400_naming_the_field() {
     let app = spawn_app().await;
-    for bad in ["", "plain", "a@b", "@example.com", "a@@example.com", "a b@example.com", &format!("{}@example.com", "a".repeat(250))] {
+    for bad in [
+        "",
+        "plain",
+        "a@b",
+        "@example.com",
+        "a@@example.com",
+        "a b@example.com",
+        &format!("{}@example.com", "a".repeat(250)),
+    ] {
         let response = app
-            .post("/api/v1/auth/signup", &signup_body("valid_name", bad, PASSWORD))
+            .post(
+                "/api/v1/auth/signup",
+                &signup_body("valid_name", bad, PASSWORD),
+            )
             .await;
         let body = problem(response, 400).await;
         assert_eq!(error_fields(&body), vec!["email"], "email {bad:?}");
@@ -83,9 +118,19 @@ async fn invalid_emails_are_400_naming_the_field() {
 async fn short_long_and_common_passwords_are_refused() {
     let app = spawn_app().await;
     let too_long = "Zq8#mP2$vL9!".repeat(11); // 132 characters
-    for bad in ["short", "1234567", &too_long, "password123", "qwertyuiop", "valid_name123"] {
+    for bad in [
+        "short",
+        "1234567",
+        &too_long,
+        "password123",
+        "qwertyuiop",
+        "valid_name123",
+    ] {
         let response = app
-            .post("/api/v1/auth/signup", &signup_body("valid_name", "v@example.com", bad))
+            .post(
+                "/api/v1/auth/signup",
+                &signup_body("valid_name", "v@example.com", bad),
+            )
             .await;
         let body = problem(response, 400).await;
         assert_eq!(error_fields(&body), vec!["password"], "password {bad:?}");
@@ -94,7 +139,10 @@ async fn short_long_and_common_passwords_are_refused() {
     // 127-character prefix of it fails.
     let long = "Zq8#mP2$vL9!".repeat(11)[..128].to_owned();
     let response = app
-        .post("/api/v1/auth/signup", &signup_body("long_pw", "l@example.com", &long))
+        .post(
+            "/api/v1/auth/signup",
+            &signup_body("long_pw", "l@example.com", &long),
+        )
         .await;
     assert_eq!(response.status(), 201);
     assert_eq!(app.login("long_pw", &long).await.status(), 200);
@@ -104,7 +152,9 @@ async fn short_long_and_common_passwords_are_refused() {
 #[tokio::test]
 async fn every_invalid_field_is_reported_at_once() {
     let app = spawn_app().await;
-    let response = app.post("/api/v1/auth/signup", &signup_body("x", "nope", "short")).await;
+    let response = app
+        .post("/api/v1/auth/signup", &signup_body("x", "nope", "short"))
+        .await;
     let body = problem(response, 400).await;
     let mut fields = error_fields(&body);
     fields.sort();
@@ -115,11 +165,26 @@ async fn every_invalid_field_is_reported_at_once() {
 async fn wrong_json_types_missing_and_unknown_fields_are_400() {
     let app = spawn_app().await;
     let cases = [
-        (json!({"username": 42, "email": "a@example.com", "password": PASSWORD}), "username"),
-        (json!({"username": "abc", "email": ["a@example.com"], "password": PASSWORD}), "email"),
-        (json!({"username": "abc", "email": "a@example.com", "password": null}), "password"),
-        (json!({"username": "abc", "email": "a@example.com"}), "password"),
-        (json!({"username": "abc", "email": "a@example.com", "password": PASSWORD, "is_admin": true}), "is_admin"),
+        (
+            json!({"username": 42, "email": "a@example.com", "password": PASSWORD}),
+            "username",
+        ),
+        (
+            json!({"username": "abc", "email": ["a@example.com"], "password": PASSWORD}),
+            "email",
+        ),
+        (
+            json!({"username": "abc", "email": "a@example.com", "password": null}),
+            "password",
+        ),
+        (
+            json!({"username": "abc", "email": "a@example.com"}),
+            "password",
+        ),
+        (
+            json!({"username": "abc", "email": "a@example.com", "password": PASSWORD, "is_admin": true}),
+            "is_admin",
+        ),
     ];
     for (body, field) in cases {
         let response = app.post("/api/v1/auth/signup", &body).await;
@@ -128,7 +193,11 @@ async fn wrong_json_types_missing_and_unknown_fields_are_400() {
     }
     let array = app.post("/api/v1/auth/signup", &json!([1, 2])).await;
     problem(array, 400).await;
-    assert_eq!(app.count("SELECT count(*) AS n FROM users").await, 0, "nothing was created");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM users").await,
+        0,
+        "nothing was created"
+    );
 }
 
 #[tokio::test]
@@ -157,12 +226,15 @@ async fn an_oversized_body_is_413() {
 #[tokio::test]
 async fn an_oversized_chunked_body_is_413_too() {
     let app = spawn_app().await;
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..100).map(|_| Ok(vec![b' '; 1024])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..100).map(|_| Ok(vec![b' '; 1024])).collect();
     let response = app
         .client
         .post(app.url("/api/v1/auth/signup"))
         .header("content-type", "application/json")
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
         .send()
         .await
         .unwrap();
@@ -197,7 +269,10 @@ async fn a_taken_username_in_another_case_is_409() {
     let app = spawn_app().await;
     app.signup("dana").await;
     let response = app
-        .post("/api/v1/auth/signup", &signup_body("DANA", "other@example.com", PASSWORD))
+        .post(
+            "/api/v1/auth/signup",
+            &signup_body("DANA", "other@example.com", PASSWORD),
+        )
         .await;
     let body = problem(response, 409).await;
     assert_eq!(error_fields(&body), vec!["username"]);
@@ -208,7 +283,10 @@ async fn a_taken_email_in_another_case_is_409() {
     let app = spawn_app().await;
     app.signup("erin").await;
     let response = app
-        .post("/api/v1/auth/signup", &signup_body("erin2", "ERIN@example.COM", PASSWORD))
+        .post(
+            "/api/v1/auth/signup",
+            &signup_body("erin2", "ERIN@example.COM", PASSWORD),
+        )
         .await;
     let body = problem(response, 409).await;
     assert_eq!(error_fields(&body), vec!["email"]);

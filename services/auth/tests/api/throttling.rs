@@ -8,7 +8,11 @@ async fn repeated_failures_on_one_account_are_throttled_with_retry_after() {
         problem(app.login("eve", "wrong password").await, 401).await;
     }
     let throttled = app.login("eve", "wrong password").await;
-    let retry_after: u64 = throttled.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = throttled.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after > 0 && retry_after <= 900);
     problem(throttled, 429).await;
     // The right password does not get through either while throttled, and the
@@ -28,14 +32,23 @@ async fn the_throttle_window_ends_and_success_resets_the_count() {
     for _ in 0..2 {
         problem(app.login("finn", "wrong password").await, 401).await;
     }
-    assert_eq!(app.login("finn", PASSWORD).await.status(), 200, "the count restarted");
+    assert_eq!(
+        app.login("finn", PASSWORD).await.status(),
+        200,
+        "the count restarted"
+    );
 
     for _ in 0..3 {
         app.login("finn", "wrong password").await;
     }
     problem(app.login("finn", PASSWORD).await, 429).await;
-    app.sql("UPDATE login_throttle SET window_started_at = now() - interval '1 hour'").await;
-    assert_eq!(app.login("finn", PASSWORD).await.status(), 200, "the window ended");
+    app.sql("UPDATE login_throttle SET window_started_at = now() - interval '1 hour'")
+        .await;
+    assert_eq!(
+        app.login("finn", PASSWORD).await.status(),
+        200,
+        "the window ended"
+    );
 }
 
 #[tokio::test]
@@ -63,13 +76,19 @@ async fn one_client_spraying_many_accounts_is_throttled_per_ip() {
             .send()
     };
     for i in 0..4 {
-        let response = login_from("198.51.100.7", format!("user{i}"), "wrong password").await.unwrap();
+        let response = login_from("198.51.100.7", format!("user{i}"), "wrong password")
+            .await
+            .unwrap();
         problem(response, 401).await;
     }
-    let blocked = login_from("198.51.100.7", "hank".into(), PASSWORD).await.unwrap();
+    let blocked = login_from("198.51.100.7", "hank".into(), PASSWORD)
+        .await
+        .unwrap();
     problem(blocked, 429).await;
     // Another client (as told by the trusted proxy) is not affected.
-    let other = login_from("203.0.113.20", "hank".into(), PASSWORD).await.unwrap();
+    let other = login_from("203.0.113.20", "hank".into(), PASSWORD)
+        .await
+        .unwrap();
     assert_eq!(other.status(), 200);
 }
 

@@ -39,7 +39,10 @@ async fn a_correctly_signed_token_is_accepted_as_control() {
     let app = spawn_app().await;
     let account = app.signup("oscar").await;
     let token = sign(&app, header("test-key"), &claims(&account.id));
-    assert_eq!(app.get("/api/v1/users/me", Some(&token)).await.status(), 200);
+    assert_eq!(
+        app.get("/api/v1/users/me", Some(&token)).await.status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -54,12 +57,22 @@ async fn tampered_tokens_are_refused() {
     let none_header = b64(&json!({"alg": "none", "typ": "at+jwt", "kid": "test-key"}));
     let body = b64(&claims(&account.id));
     assert_refused(&app, &format!("{none_header}.{body}."), "alg none").await;
-    assert_refused(&app, &format!("{none_header}.{body}.{}", parts[2]), "alg none with signature").await;
+    assert_refused(
+        &app,
+        &format!("{none_header}.{body}.{}", parts[2]),
+        "alg none with signature",
+    )
+    .await;
 
     // A flipped bit in the signature.
     let mut signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
     signature[0] ^= 1;
-    let flipped = format!("{}.{}.{}", parts[0], parts[1], URL_SAFE_NO_PAD.encode(signature));
+    let flipped = format!(
+        "{}.{}.{}",
+        parts[0],
+        parts[1],
+        URL_SAFE_NO_PAD.encode(signature)
+    );
     assert_refused(&app, &flipped, "flipped signature").await;
 
     // Forged claims under the original signature: become the victim.
@@ -67,12 +80,22 @@ async fn tampered_tokens_are_refused() {
     assert_refused(&app, &forged, "forged sub").await;
 
     // HS256 signed with the public key as the HMAC secret.
-    let jwks: Value = app.get("/api/v1/auth/jwks.json", None).await.json().await.unwrap();
+    let jwks: Value = app
+        .get("/api/v1/auth/jwks.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     let public_x = jwks["keys"][0]["x"].as_str().unwrap();
     let mut hs = Header::new(Algorithm::HS256);
     hs.typ = Some("at+jwt".into());
     hs.kid = Some("test-key".into());
-    let confused = jsonwebtoken::encode(&hs, &claims(&account.id), &EncodingKey::from_secret(public_x.as_bytes())).unwrap();
+    let confused = jsonwebtoken::encode(
+        &hs,
+        &claims(&account.id),
+        &EncodingKey::from_secret(public_x.as_bytes()),
+    )
+    .unwrap();
     assert_refused(&app, &confused, "HS256 with the public key").await;
 
     // Garbage.
@@ -133,7 +156,11 @@ async fn tokens_with_wrong_headers_are_refused() {
 async fn only_the_bearer_scheme_is_accepted() {
     let app = spawn_app().await;
     let account = app.signup("sam").await;
-    for value in [format!("Basic {}", account.access_token), account.access_token.clone(), "Bearer".into()] {
+    for value in [
+        format!("Basic {}", account.access_token),
+        account.access_token.clone(),
+        "Bearer".into(),
+    ] {
         let response = app
             .client
             .get(app.url("/api/v1/users/me"))

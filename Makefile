@@ -1,0 +1,31 @@
+# Gridlink's front door. `make up` runs the stack; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help up down test lint fmt openapi infra
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+
+up: ## Build and run the whole stack on this machine (PROFILE=debug for a quicker build)
+	@deploy/local/up.sh
+
+down: ## Stop what `make up` started
+	@deploy/local/down.sh
+
+infra: ## Start (or install) PostgreSQL, RabbitMQ and Redis if they are not running
+	@deploy/local/infra.sh
+
+test: infra ## Run every test: unit, integration (real PostgreSQL/RabbitMQ), end to end
+	@deploy/local/databases.sh --sweep-tests
+	cargo test --workspace --all-targets --locked
+
+lint: ## rustfmt and clippy, warnings denied
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+fmt: ## Format the code
+	cargo fmt --all
+
+openapi: ## Regenerate the OpenAPI documents in proto-docs/ from the code
+	UPDATE_OPENAPI=1 cargo test --workspace --test api -- openapi::proto_docs_match

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Creates each service's database if missing. With --sweep-tests, also drops
+# databases left behind by test runs that were killed (gltest_*).
+set -euo pipefail
+SERVER=${TEST_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}
+psql_admin() { psql "$SERVER/postgres" -v ON_ERROR_STOP=1 -qtA "$@"; }
+
+if [ "${1:-}" = "--sweep-tests" ]; then
+  for db in $(psql_admin -c "SELECT datname FROM pg_database WHERE datname LIKE 'gltest\_%'"); do
+    psql_admin -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
+  done
+  exit 0
+fi
+
+for db in gridlink_auth gridlink_grids gridlink_links; do
+  if [ -z "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+    psql_admin -c "CREATE DATABASE $db" >/dev/null
+    echo "databases: created $db" >&2
+  fi
+done

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Makes sure PostgreSQL, RabbitMQ and Redis answer on their local ports:
+# starts them when installed but stopped, installs them from Debian/Ubuntu
+# packages when missing (as root), and otherwise stops with what to install.
+# Usage: deploy/local/infra.sh [postgres] [rabbitmq] [redis]   (default: all)
+set -euo pipefail
+
+PG_HOST=${PG_HOST:-127.0.0.1}
+PG_PORT=${PG_PORT:-5432}
+AMQP_PORT=${AMQP_PORT:-5672}
+REDIS_PORT=${REDIS_PORT:-6379}
+
+say() { printf 'infra: %s\n' "$*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+wait_port() { # host port name seconds
+  local i
+  for ((i = 0; i < $4 * 4; i++)); do
+    port_open "$1" "$2" && return 0
+    sleep 0.25
+  done
+  say "$3 did not come up on $1:$2 within $4s"
+  return 1
+}
+
+apt_install() {
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    say "$1 is not installed. Install it (Debian/Ubuntu: apt-get install $*) and run again."
+    exit 1
+  fi
+  say "installing $* from the OS packages"
+  if [ -z "${APT_UPDATED:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+postgres() {
+  port_open "$PG_HOST" "$PG_PORT" && return 0
+  command -v pg_ctlcluster >/dev/null || apt_install postgresql postgresql-client
+  local version
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)
+  if [ -z "$version" ]; then
+    say "PostgreSQL is installed but has no cluster; create one with pg_createcluster"
+    exit 1
+  fi
+  say "starting PostgreSQL $version"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  wait_port "$PG_HOST" "$PG_PORT" PostgreSQL 30
+}
+
+rabbitmq() {
+  port_open 127.0.0.1 "$AMQP_PORT" && return 0
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  say "starting RabbitMQ"
+  rabbitmq-server -detached || true
+  wait_port 127.0.0.1 "$AMQP_PORT" RabbitMQ 90
+}
+
+redis() {
+  port_open 127.0.0.1 "$REDIS_PORT" && return 0
+  command -v redis-server >/dev/null || apt_install redis-server
+  say "starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/gridlink.log
+  wait_port 127.0.0.1 "$REDIS_PORT" Redis 20
+}
+
+[ $# -gt 0 ] || set -- postgres rabbitmq redis
+for service in "$@"; do "$service"; done
