@@ -20,6 +20,24 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 
 pub const TOKEN_TYPE: &str = "at+jwt";
+
+/// Who issues access tokens and for whom: `JWT_ISSUER` (default
+/// `gridlink-auth`) and `JWT_AUDIENCE` (default `gridlink`). The issuer signs
+/// with these values and every verifier insists on them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenAudience {
+    pub issuer: String,
+    pub audience: String,
+}
+
+impl TokenAudience {
+    pub fn from_env() -> Self {
+        Self {
+            issuer: gridlink_config::string("JWT_ISSUER", "gridlink-auth"),
+            audience: gridlink_config::string("JWT_AUDIENCE", "gridlink"),
+        }
+    }
+}
 pub const ALGORITHM: Algorithm = Algorithm::EdDSA;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

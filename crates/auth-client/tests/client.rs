@@ -26,8 +26,8 @@ impl Drop for RunningAuth {
 async fn start_auth() -> RunningAuth {
     let db = TestDatabase::create("authclient", auth::MIGRATIONS).await;
     let mut config = auth::Config::from_env().unwrap();
-    config.addr = "127.0.0.1:0".parse().unwrap();
-    config.workers = 1;
+    config.http.addr = "127.0.0.1:0".parse().unwrap();
+    config.http.workers = 1;
     config.database_url = db.url.clone();
     config.signing_key.private_pem = Some(Secret::new(auth::generate_pem().unwrap()));
     config.internal_tokens =

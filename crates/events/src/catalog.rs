@@ -36,3 +36,33 @@ impl Event for UserDeleted {
         self.event_id
     }
 }
+
+/// A grid was deleted through the API; the links service retires its links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridDeleted {
+    pub event_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    /// The grid's slug.
+    pub grid: String,
+    /// The owner's user id.
+    pub owner: String,
+}
+
+impl GridDeleted {
+    pub fn new(grid: String, owner: String) -> Self {
+        Self {
+            event_id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            grid,
+            owner,
+        }
+    }
+}
+
+impl Event for GridDeleted {
+    const TYPE: &'static str = "grid.deleted.v1";
+    fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+}

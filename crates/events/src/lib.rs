@@ -4,4 +4,4 @@
 pub mod catalog;
 pub mod outbox;
 
-pub use catalog::{Event, UserDeleted};
+pub use catalog::{Event, GridDeleted, UserDeleted};

@@ -2,12 +2,16 @@
 //! limits, request observation (request id, trace span, metrics, access log),
 //! health/readiness/metrics routes, problem+json fallbacks and client IPs.
 
+pub mod cli;
 mod client_ip;
 mod extract;
 mod observe;
+pub mod openapi;
 mod ops;
+mod server;
 
 pub use client_ip::{TrustedProxies, client_ip};
 pub use extract::{BODY_LIMIT, Json, extractor_config};
 pub use observe::{RequestId, observe};
 pub use ops::{Metrics, Readiness, fallback, ops_routes};
+pub use server::{HttpSettings, server};

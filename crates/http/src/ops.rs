@@ -8,10 +8,10 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::future::BoxFuture;
-use gridlink_db::PgPool;
+use gridlink_db::{Database, PgPool};
 use gridlink_problem::problem_response;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
 };
 
 type Check = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
@@ -65,11 +65,12 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
-    pool_source: Option<PgPool>,
+    statements: IntCounter,
+    database: Option<Database>,
 }
 
 impl Metrics {
-    pub fn new(service: &str, pool: Option<PgPool>) -> Self {
+    pub fn new(service: &str, database: Option<Database>) -> Self {
         let registry = Registry::new_custom(
             None,
             Some([("service".to_owned(), service.to_owned())].into()),
@@ -94,10 +95,14 @@ impl Metrics {
             &["state"],
         )
         .expect("static metric definition is valid");
+        let statements =
+            IntCounter::new("db_statements_total", "SQL statements run through the pool")
+                .expect("static metric definition is valid");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool_gauge.clone()),
+            Box::new(statements.clone()),
         ] {
             registry
                 .register(collector)
@@ -108,7 +113,8 @@ impl Metrics {
             requests,
             latency,
             pool: pool_gauge,
-            pool_source: pool,
+            statements,
+            database,
         }
     }
 
@@ -133,8 +139,11 @@ impl Metrics {
     }
 
     fn render(&self) -> String {
-        if let Some(pool) = &self.pool_source {
-            let status = pool.status();
+        if let Some(database) = &self.database {
+            let counted = database.statements.get();
+            self.statements
+                .inc_by(counted.saturating_sub(self.statements.get()));
+            let status = database.pool.status();
             for (state, value) in [
                 ("max", status.max_size),
                 ("open", status.size),

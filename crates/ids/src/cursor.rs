@@ -35,6 +35,20 @@ impl CursorCodec {
         }
     }
 
+    /// `CURSOR_SECRET` (shared by all replicas of a service) and
+    /// `CURSOR_TTL_SECS` (default one hour). Without a secret, a fixed
+    /// development key is used and a warning logged: anyone could forge cursors.
+    pub fn from_env() -> Result<Self, gridlink_config::ConfigError> {
+        let ttl = gridlink_config::parse("CURSOR_TTL_SECS", 3600)?;
+        let secret = gridlink_config::secret("CURSOR_SECRET").unwrap_or_else(|| {
+            tracing::warn!(
+                "CURSOR_SECRET is not set: using a development key; set it in production"
+            );
+            gridlink_config::Secret::new("gridlink-development-cursor-key")
+        });
+        Ok(Self::new(secret.expose().as_bytes(), ttl))
+    }
+
     pub fn encode<T: Serialize>(&self, position: &T) -> String {
         let envelope = Envelope {
             p: position,

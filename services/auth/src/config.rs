@@ -1,20 +1,18 @@
 //! The auth service's settings, all from the environment (see the README's
 //! configuration table). Defaults run a local stack with no configuration.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use gridlink_config::{ConfigError, Secret, parse, string};
+use gridlink_access_token::TokenAudience;
+use gridlink_config::{ConfigError, Secret, parse};
 use gridlink_db::PoolSettings;
-use gridlink_http::TrustedProxies;
+use gridlink_http::{HttpSettings, TrustedProxies};
 use gridlink_service_auth::ServiceTokens;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `AUTH_ADDR`: where the service listens.
-    pub addr: SocketAddr,
-    /// `HTTP_WORKERS`: request worker threads (default: one per core).
-    pub workers: usize,
+    /// `AUTH_ADDR` and `HTTP_WORKERS`.
+    pub http: HttpSettings,
     pub database_url: Secret,
     pub pool: PoolSettings,
     pub tokens: TokenSettings,
@@ -27,8 +25,7 @@ pub struct Config {
 
 #[derive(Debug, Clone)]
 pub struct TokenSettings {
-    pub issuer: String,
-    pub audience: String,
+    pub audience: TokenAudience,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
 }
@@ -108,16 +105,11 @@ impl Config {
         let trusted_proxies = TrustedProxies::parse(&gridlink_config::list("TRUSTED_PROXIES"))
             .map_err(|reason| invalid("TRUSTED_PROXIES", &reason))?;
         Ok(Self {
-            addr: parse("AUTH_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
-            workers: parse(
-                "HTTP_WORKERS",
-                std::thread::available_parallelism().map_or(2, usize::from),
-            )?,
+            http: HttpSettings::from_env("AUTH_ADDR", 8081)?,
             database_url: gridlink_config::database_url("auth"),
             pool: PoolSettings::from_env()?,
             tokens: TokenSettings {
-                issuer: string("JWT_ISSUER", "gridlink-auth"),
-                audience: string("JWT_AUDIENCE", "gridlink"),
+                audience: TokenAudience::from_env(),
                 access_ttl: Duration::from_secs(access_ttl_secs),
                 refresh_ttl: Duration::from_secs(parse(
                     "AUTH_REFRESH_TOKEN_TTL_SECS",

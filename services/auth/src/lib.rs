@@ -18,12 +18,10 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::web;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use gridlink_access_token::AccessTokens;
-use gridlink_http::{Metrics, Readiness, extractor_config, fallback, observe, ops_routes};
-use utoipa_actix_web::AppExt;
+use gridlink_http::{Metrics, Readiness};
 
 pub use config::Config;
 pub use keys::generate_pem;
@@ -43,9 +41,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let pool = gridlink_db::build_pool(&config.database_url, &config.pool)?;
+        let database = gridlink_db::build_pool(&config.database_url, &config.pool)?;
+        let pool = database.pool.clone();
         let keys = keys::SigningKeys::load(&config.signing_key)?;
-        let verifier = keys.verifier(&config.tokens.issuer, &config.tokens.audience);
+        let audience = &config.tokens.audience;
+        let verifier = keys.verifier(&audience.issuer, &audience.audience);
         if config.internal_tokens.is_empty() {
             tracing::warn!("INTERNAL_TOKENS is not set: every /internal route will answer 401");
         }
@@ -62,30 +62,23 @@ impl Application {
         });
         let access_tokens = web::Data::new(AccessTokens(Arc::new(verifier)));
         let internal_tokens = web::Data::new(config.internal_tokens.clone());
-        let metrics = web::Data::new(Metrics::new("auth", Some(pool.clone())));
+        let metrics = web::Data::new(Metrics::new("auth", Some(database)));
         let readiness = web::Data::new(Readiness::new().database(pool));
 
-        let listener = TcpListener::bind(config.addr)?;
+        let listener = TcpListener::bind(config.http.addr)?;
         let port = listener.local_addr()?.port();
-        let server = HttpServer::new(move || {
-            let (app, _) = App::new()
-                .into_utoipa_app()
-                .configure(routes::configure)
-                .split_for_parts();
-            app.app_data(state.clone())
-                .app_data(access_tokens.clone())
-                .app_data(internal_tokens.clone())
-                .app_data(metrics.clone())
-                .app_data(readiness.clone())
-                .configure(extractor_config)
-                .configure(ops_routes)
-                .default_service(web::to(fallback))
-                .wrap(from_fn(observe))
-        })
-        .workers(config.workers)
-        .shutdown_timeout(30)
-        .listen(listener)?
-        .run();
+        let server = gridlink_http::server(
+            listener,
+            config.http.workers,
+            routes::configure,
+            move |cfg| {
+                cfg.app_data(state.clone())
+                    .app_data(access_tokens.clone())
+                    .app_data(internal_tokens.clone())
+                    .app_data(metrics.clone())
+                    .app_data(readiness.clone());
+            },
+        )?;
         tracing::info!(port, "auth service listening");
         Ok(Self { port, server })
     }

@@ -2,45 +2,26 @@ use std::process::ExitCode;
 
 use auth::{Application, Config};
 
-const USAGE: &str = "usage: auth [serve | migrate | generate-key]";
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let _telemetry = gridlink_telemetry::init("auth");
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
     if command == "generate-key" {
-        return match auth::generate_pem() {
-            Ok(pem) => {
-                print!("{pem}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail(e),
-        };
+        return gridlink_http::cli::exit("auth", auth::generate_pem().map(|pem| print!("{pem}")));
     }
     let config = match Config::from_env() {
         Ok(config) => config,
-        Err(e) => return fail(e.into()),
+        Err(e) => return gridlink_http::cli::exit("auth", Err(e.into())),
     };
     let result = match command.as_str() {
         "serve" => match Application::build(config).await {
             Ok(app) => app.run_until_stopped().await.map_err(Into::into),
             Err(e) => Err(e),
         },
-        "migrate" => auth::migrate(&config).await.map(|applied| {
-            tracing::info!(applied = ?applied, "migrations are up to date");
-        }),
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+        "migrate" => auth::migrate(&config)
+            .await
+            .map(gridlink_http::cli::report_migrations),
+        _ => return gridlink_http::cli::usage("auth [serve | migrate | generate-key]"),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(e),
-    }
-}
-
-fn fail(error: anyhow::Error) -> ExitCode {
-    tracing::error!(error = format!("{error:#}"), "auth stopped");
-    ExitCode::FAILURE
+    gridlink_http::cli::exit("auth", result)
 }

@@ -34,8 +34,8 @@ impl TokenIssuer {
     fn access_token(&self, user_slug: &str) -> Result<String, ApiError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
-            iss: self.settings.issuer.clone(),
-            aud: self.settings.audience.clone(),
+            iss: self.settings.audience.issuer.clone(),
+            aud: self.settings.audience.audience.clone(),
             sub: user_slug.to_owned(),
             iat: now,
             exp: now + self.settings.access_ttl.as_secs() as i64,

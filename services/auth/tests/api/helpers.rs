@@ -22,8 +22,8 @@ pub struct TestApp {
 /// Options a test may change before the server starts.
 pub fn test_config(db: &TestDatabase, signing_pem: &str) -> Config {
     let mut config = Config::from_env().expect("the default configuration is valid");
-    config.addr = "127.0.0.1:0".parse().unwrap();
-    config.workers = 1;
+    config.http.addr = "127.0.0.1:0".parse().unwrap();
+    config.http.workers = 1;
     config.database_url = db.url.clone();
     config.pool.max_size = 4;
     config.signing_key.private_pem = Some(Secret::new(signing_pem));

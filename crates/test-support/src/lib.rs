@@ -1,0 +1,152 @@
+//! What the services' integration tests share: a real auth service on its own
+//! database, signed-up users with real tokens, service tokens, problem+json
+//! assertions and SQL statement counts read from a service's `/metrics`.
+
+use actix_web::dev::ServerHandle;
+use gridlink_config::Secret;
+use gridlink_db::testing::TestDatabase;
+use gridlink_service_auth::ServiceTokens;
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const GATEWAY_TOKEN: &str = "test-gateway-token-0123456789abcdef";
+pub const GRIDS_TOKEN: &str = "test-grids-token-0123456789abcdef";
+pub const LINKS_TOKEN: &str = "test-links-token-0123456789abcdef";
+
+/// The tokens every test service accepts on its `/internal` routes.
+pub fn internal_tokens() -> ServiceTokens {
+    ServiceTokens::parse(&[
+        format!("gateway:{GATEWAY_TOKEN}"),
+        format!("grids:{GRIDS_TOKEN}"),
+        format!("links:{LINKS_TOKEN}"),
+    ])
+    .expect("test tokens are well formed")
+}
+
+/// A service running in this process; stopped when dropped.
+pub struct Running {
+    pub url: String,
+    pub db: Option<TestDatabase>,
+    handle: ServerHandle,
+}
+
+impl Running {
+    pub fn new(port: u16, handle: ServerHandle, db: Option<TestDatabase>) -> Self {
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            db,
+            handle,
+        }
+    }
+
+    pub fn stop(&self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A real auth service on a fresh database.
+pub async fn spawn_auth() -> Running {
+    let db = TestDatabase::create("auth", auth::MIGRATIONS).await;
+    let mut config = auth::Config::from_env().expect("default auth configuration");
+    config.http.addr = "127.0.0.1:0".parse().unwrap();
+    config.http.workers = 1;
+    config.pool.max_size = 4;
+    config.database_url = db.url.clone();
+    config.signing_key.private_pem = Some(Secret::new(auth::generate_pem().unwrap()));
+    config.signing_key.key_id = Some("test-key".into());
+    config.internal_tokens = internal_tokens();
+    let app = auth::Application::build(config).await.expect("auth starts");
+    let running = Running::new(app.port(), app.handle(), Some(db));
+    tokio::spawn(app.run_until_stopped());
+    running
+}
+
+/// A user with a live session.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub access_token: String,
+}
+
+pub async fn signup(client: &reqwest::Client, auth_url: &str, username: &str) -> User {
+    let response = client
+        .post(format!("{auth_url}/api/v1/auth/signup"))
+        .json(&json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "signup of {username}");
+    let body: Value = response.json().await.unwrap();
+    User {
+        id: body["user"]["id"].as_str().unwrap().to_owned(),
+        username: username.to_owned(),
+        access_token: body["access_token"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// Asserts a problem+json answer with `status` and returns its body.
+pub async fn problem(response: reqwest::Response, status: u16) -> Value {
+    let url = response.url().clone();
+    assert_eq!(response.status(), status, "status of {url}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json",
+        "errors are problem+json ({url})"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    body
+}
+
+/// The fields named in a 400's `errors`.
+pub fn error_fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// SQL statements the service has run so far (its `db_statements_total`).
+pub async fn statements(client: &reqwest::Client, service_url: &str) -> u64 {
+    let text = client
+        .get(format!("{service_url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("db_statements_total"))
+        .and_then(|rest| rest.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs `request` and returns how many SQL statements the service ran for it.
+pub async fn statements_for<F, Fut>(client: &reqwest::Client, service_url: &str, request: F) -> u64
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = reqwest::Response>,
+{
+    let before = statements(client, service_url).await;
+    let response = request().await;
+    assert!(
+        response.status().is_success(),
+        "the counted request failed: {}",
+        response.status()
+    );
+    statements(client, service_url).await - before
+}

@@ -1,0 +1,16 @@
+//! The grids service's OpenAPI document, generated from the handlers.
+
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "Gridlink grids service",
+    version = "1.0.0",
+    description = "Grids: titled pages of links, public, unlisted or private. Public \
+                   routes are reached through the gateway; /internal routes need a service token."
+))]
+struct Info;
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    gridlink_http::openapi::document(Info::openapi(), crate::routes::configure)
+}

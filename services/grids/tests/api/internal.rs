@@ -1,0 +1,64 @@
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+use gridlink_test_support::{LINKS_TOKEN, problem};
+
+#[tokio::test]
+async fn grid_refs_need_a_service_token_and_hide_deleted_grids() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let grid = app.create_grid(&alice, "Private", "private").await;
+    let slug = grid["slug"].as_str().unwrap();
+    let path = format!("/internal/v1/grids/{slug}");
+
+    problem(app.get(&path, None).await, 401).await;
+    problem(app.get(&path, Some(&alice.access_token)).await, 401).await;
+    let reference: Value = app
+        .get(&path, Some(LINKS_TOKEN))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reference["owner"], alice.id.as_str());
+    assert_eq!(reference["visibility"], "private");
+
+    app.client
+        .delete(app.url(&format!("/api/v1/grids/{slug}")))
+        .bearer_auth(&alice.access_token)
+        .send()
+        .await
+        .unwrap();
+    problem(app.get(&path, Some(LINKS_TOKEN)).await, 404).await;
+}
+
+#[tokio::test]
+async fn the_public_grids_of_an_owner_come_in_one_call() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    app.create_grid(&alice, "a", "public").await;
+    app.create_grid(&alice, "b", "private").await;
+    app.create_grid(&alice, "c", "unlisted").await;
+    app.create_grid(&alice, "d", "public").await;
+    let list: Value = app
+        .get(
+            &format!("/internal/v1/grids?owner={}", alice.id),
+            Some(LINKS_TOKEN),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let titles: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["d", "a"]);
+    problem(
+        app.get("/internal/v1/grids?owner=nope", Some(LINKS_TOKEN))
+            .await,
+        400,
+    )
+    .await;
+}
