@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 
 PROFILE=${PROFILE:-release}
 RUN=.run
-SERVICES=(auth)
+SERVICES=(auth grids links)
 declare -A ADDR=([auth]=127.0.0.1:8081 [grids]=127.0.0.1:8082 [links]=127.0.0.1:8083 [gateway]=127.0.0.1:8080)
 
 mkdir -p "$RUN/logs"
@@ -28,6 +28,7 @@ if [ ! -f "$RUN/secrets.env" ]; then
   token() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
   "$BIN/auth" generate-key > "$RUN/signing-key.pem"
   cat > "$RUN/secrets.env" <<EOT
+AUTH_TOKEN=$(token)
 GATEWAY_TOKEN=$(token)
 GRIDS_TOKEN=$(token)
 LINKS_TOKEN=$(token)
@@ -39,7 +40,7 @@ fi
 source "$RUN/secrets.env"
 export AUTH_SIGNING_KEY_FILE="$PWD/$RUN/signing-key.pem"
 export CURSOR_SECRET
-export INTERNAL_TOKENS="gateway:$GATEWAY_TOKEN,grids:$GRIDS_TOKEN,links:$LINKS_TOKEN"
+export INTERNAL_TOKENS="auth:$AUTH_TOKEN,gateway:$GATEWAY_TOKEN,grids:$GRIDS_TOKEN,links:$LINKS_TOKEN"
 export TRUSTED_PROXIES=127.0.0.1
 export RUST_LOG=${RUST_LOG:-info}
 
@@ -50,7 +51,8 @@ for service in "${SERVICES[@]}"; do
   env "${db_env[@]}" "$BIN/$service" migrate > "$RUN/logs/$service-migrate.log" 2>&1 \
     || { echo "up: $service migrations failed, see $RUN/logs/$service-migrate.log"; exit 1; }
   upper=$(echo "$service" | tr '[:lower:]' '[:upper:]')
-  env "${db_env[@]}" "${upper}_ADDR=${ADDR[$service]}" "$BIN/$service" serve \
+  token_var="${upper}_TOKEN"
+  env "${db_env[@]}" "${upper}_ADDR=${ADDR[$service]}" "SERVICE_TOKEN=${!token_var:-}" "$BIN/$service" serve \
     >> "$RUN/logs/$service.log" 2>&1 &
   echo $! > "$RUN/$service.pid"
 done

@@ -3,6 +3,8 @@
 //! context on every call, retries for idempotent reads only, and errors that
 //! say which service failed and how.
 
+mod memo;
+
 use std::time::Duration;
 
 use gridlink_config::{ConfigError, Secret};
@@ -10,6 +12,8 @@ use gridlink_problem::ApiError;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+pub use memo::Memo;
 
 /// Where a service is and how to talk to it.
 #[derive(Debug, Clone)]
@@ -158,6 +162,17 @@ impl RestClient {
             Err(ClientError::Status { status: 404, .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// A read sent as POST because its input is too large for a URL (a batch of
+    /// ids). It changes nothing, so it is retried like a GET.
+    pub async fn post_read<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        self.call(Method::POST, path, &[], Some(body), self.settings.retries)
+            .await
     }
 
     /// POST, never retried: the service may have acted on the first attempt.

@@ -1,0 +1,6 @@
+//! Every query the links service runs, in one place.
+
+pub mod links;
+pub mod schema;
+
+pub use diesel_async::AsyncPgConnection as Conn;

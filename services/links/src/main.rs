@@ -1,0 +1,24 @@
+use std::process::ExitCode;
+
+use links::{Application, Config};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let _telemetry = gridlink_telemetry::init("links");
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => return gridlink_http::cli::exit("links", Err(e.into())),
+    };
+    let result = match command.as_str() {
+        "serve" => match Application::build(config).await {
+            Ok(app) => app.run_until_stopped().await.map_err(Into::into),
+            Err(e) => Err(e),
+        },
+        "migrate" => links::migrate(&config)
+            .await
+            .map(gridlink_http::cli::report_migrations),
+        _ => return gridlink_http::cli::usage("links [serve | migrate]"),
+    };
+    gridlink_http::cli::exit("links", result)
+}

@@ -1,0 +1,54 @@
+//! Routes for the other services (service token required).
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, post, web};
+use gridlink_http::Json;
+use gridlink_ids::{SlugKind, is_slug};
+use gridlink_problem::{ApiError, ProblemSchema};
+use gridlink_service_auth::InternalCaller;
+
+use crate::api::{BatchRequest, BatchResponse, LinkView};
+use crate::db::links;
+use crate::state::AppState;
+
+pub const MAX_BATCH_GRIDS: usize = 200;
+
+/// The live links of many grids in one call and one query (the gateway's
+/// profile page). A read, sent as POST because the list can be long.
+#[utoipa::path(
+    tag = "internal",
+    security(("service_token" = [])),
+    request_body = BatchRequest,
+    responses(
+        (status = 200, body = BatchResponse),
+        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+#[post("/internal/v1/links/batch")]
+pub async fn links_of_grids(
+    _caller: InternalCaller,
+    state: web::Data<AppState>,
+    body: Json<BatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let grids = body.into_inner().grids;
+    if grids.len() > MAX_BATCH_GRIDS {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_BATCH_GRIDS} grids per call"
+        )));
+    }
+    if let Some(bad) = grids.iter().find(|g| !is_slug(SlugKind::Grid, g)) {
+        return Err(ApiError::bad_request(format!("`{bad}` is not a grid slug")));
+    }
+    let mut by_grid: HashMap<String, Vec<LinkView>> =
+        grids.iter().map(|g| (g.clone(), Vec::new())).collect();
+    if !grids.is_empty() {
+        let mut conn = state.pool.get().await?;
+        for link in links::of_grids(&mut conn, &grids).await? {
+            if let Some(list) = by_grid.get_mut(&link.grid) {
+                list.push(LinkView::from(link));
+            }
+        }
+    }
+    Ok(HttpResponse::Ok().json(BatchResponse { grids: by_grid }))
+}

@@ -1,0 +1,45 @@
+//! grids-client against the real grids service, including its request-scoped cache.
+
+use grids_client::{ClientSettings, GridsClient};
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn grid_refs_come_from_the_real_service_and_are_memoised_per_request() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let grid = app.grid(&alice, "private").await;
+    let mut settings = ClientSettings::local(&app.grids.url);
+    settings.service_token = Some(gridlink_config::Secret::new(
+        gridlink_test_support::LINKS_TOKEN,
+    ));
+    let client = GridsClient::new(settings);
+
+    let reference = client.grid_ref(&grid).await.unwrap().unwrap();
+    assert_eq!(reference.owner, alice.id);
+    assert!(reference.visible_to(Some(&alice.id)));
+    assert!(!reference.visible_to(None));
+    assert_eq!(
+        client
+            .grid_ref("gr_00000000000000000000000000000000")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(client.grid_ref("gr_../../etc").await.unwrap(), None);
+
+    let before = gridlink_test_support::statements(&app.client, &app.grids.url).await;
+    let scoped = client.scoped();
+    for _ in 0..3 {
+        scoped.grid_ref(&grid).await.unwrap();
+    }
+    let after = gridlink_test_support::statements(&app.client, &app.grids.url).await;
+    assert_eq!(
+        after - before,
+        1,
+        "one remote fetch for three lookups in one request"
+    );
+
+    let public = client.public_grids(&alice.id).await.unwrap();
+    assert!(public.is_empty(), "private grids are not public");
+}

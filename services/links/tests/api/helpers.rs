@@ -1,0 +1,171 @@
+use gridlink_db::testing::TestDatabase;
+use gridlink_test_support::{Running, User, internal_tokens, signup, spawn_auth};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub auth: Running,
+    pub grids: Running,
+    pub links: Running,
+    pub client: reqwest::Client,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let auth = spawn_auth().await;
+
+    let grids_db = TestDatabase::create("grids", grids::MIGRATIONS).await;
+    let mut config = grids::Config::from_env().unwrap();
+    config.http.addr = "127.0.0.1:0".parse().unwrap();
+    config.http.workers = 1;
+    config.pool.max_size = 4;
+    config.database_url = grids_db.url.clone();
+    config.auth.base_url = auth.url.clone();
+    config.internal_tokens = internal_tokens();
+    let app = grids::Application::build(config).await.unwrap();
+    let grids = Running::new(app.port(), app.handle(), Some(grids_db));
+    tokio::spawn(app.run_until_stopped());
+
+    let links_db = TestDatabase::create("links", links::MIGRATIONS).await;
+    let mut config = links::Config::from_env().unwrap();
+    config.http.addr = "127.0.0.1:0".parse().unwrap();
+    config.http.workers = 2;
+    config.pool.max_size = 8;
+    config.database_url = links_db.url.clone();
+    config.auth.base_url = auth.url.clone();
+    config.grids.base_url = grids.url.clone();
+    config.grids.service_token = Some(gridlink_config::Secret::new(
+        gridlink_test_support::LINKS_TOKEN,
+    ));
+    config.internal_tokens = internal_tokens();
+    let app = links::Application::build(config).await.unwrap();
+    let links = Running::new(app.port(), app.handle(), Some(links_db));
+    tokio::spawn(app.run_until_stopped());
+
+    TestApp {
+        auth,
+        grids,
+        links,
+        client: reqwest::Client::new(),
+    }
+}
+
+impl TestApp {
+    pub async fn user(&self, name: &str) -> User {
+        signup(&self.client, &self.auth.url, name).await
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let base = if path.starts_with("/api/v1/grids") {
+            &self.grids.url
+        } else {
+            &self.links.url
+        };
+        let mut request = self.client.request(method, format!("{base}{path}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn grid(&self, user: &User, visibility: &str) -> String {
+        let response = self
+            .call(
+                Method::POST,
+                "/api/v1/grids",
+                Some(&user.access_token),
+                Some(json!({"title": "grid", "visibility": visibility})),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let grid: Value = response.json().await.unwrap();
+        grid["slug"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn link(&self, user: &User, grid: &str, title: &str) -> Value {
+        let response = self
+            .call(
+                Method::POST,
+                "/api/v1/links",
+                Some(&user.access_token),
+                Some(json!({"grid": grid, "title": title, "url": format!("https://example.com/{title}")})),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "creating link {title}");
+        response.json().await.unwrap()
+    }
+
+    /// Titles of a grid's links in order, as the owner sees them.
+    pub async fn titles(&self, user: &User, grid: &str) -> Vec<String> {
+        let page: Value = self
+            .get(
+                &format!("/api/v1/links?grid={grid}&limit=100"),
+                Some(&user.access_token),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                assert_eq!(l["position"], i as i64, "positions are dense and ordered");
+                l["title"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    pub async fn sql_count(&self, query: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel_async::RunQueryDsl;
+        let db = self.links.db.as_ref().unwrap();
+        let mut conn = gridlink_db::connect(&db.url).await.unwrap();
+        diesel::sql_query(query)
+            .get_result::<Count>(&mut conn)
+            .await
+            .unwrap()
+            .n
+    }
+
+    pub async fn sql_lines(&self, query: &str) -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Line {
+            #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+            line: String,
+        }
+        use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+        let db = self.links.db.as_ref().unwrap();
+        let mut conn = gridlink_db::connect(&db.url).await.unwrap();
+        if query.starts_with("EXPLAIN") {
+            diesel::sql_query(query)
+                .load::<Line>(&mut conn)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|l| l.line)
+                .collect()
+        } else {
+            conn.batch_execute(query).await.unwrap();
+            Vec::new()
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The links service over HTTP, with real auth and grids services and real
+//! PostgreSQL databases (fresh ones for every test).
+
+mod client;
+mod crud;
+mod helpers;
+mod openapi;
+mod ordering;
+mod ownership;
+mod queries;
+mod reading;

@@ -1,0 +1,75 @@
+//! Query discipline: every read is one indexed statement.
+
+use gridlink_test_support::{GATEWAY_TOKEN, statements_for};
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn each_read_route_runs_exactly_one_statement() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let grid = app.grid(&alice, "public").await;
+    let link = app.link(&alice, &grid, "rust").await;
+    let slug = link["slug"].as_str().unwrap().to_owned();
+    let token = alice.access_token.clone();
+    app.get(&format!("/api/v1/links/{slug}"), Some(&token))
+        .await; // warm the JWKS cache
+
+    let url = &app.links.url;
+    let cases = [
+        ("link by slug", format!("/api/v1/links/{slug}")),
+        (
+            "page of a grid's links",
+            format!("/api/v1/links?grid={grid}"),
+        ),
+        ("search", "/api/v1/links?q=rust".to_owned()),
+    ];
+    for (name, path) in cases {
+        let n = statements_for(&app.client, url, || app.get(&path, Some(&token))).await;
+        assert_eq!(n, 1, "{name} ran {n} statements");
+    }
+    let grids: Vec<String> = vec![grid.clone(); 1];
+    let n = statements_for(&app.client, url, || async {
+        app.client
+            .post(format!("{url}/internal/v1/links/batch"))
+            .bearer_auth(GATEWAY_TOKEN)
+            .json(&json!({"grids": grids}))
+            .send()
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(n, 1, "the batch ran {n} statements");
+}
+
+#[tokio::test]
+async fn link_queries_use_their_indexes_on_a_large_table() {
+    let app = spawn_app().await;
+    app.sql_lines(
+        "INSERT INTO links (slug, grid, owner, title, url, position) \
+         SELECT 'li_' || md5(i::text), 'gr_' || md5((i / 10)::text), 'us_' || md5((i / 100)::text), \
+                'title ' || i, 'https://example.com/' || i, i % 10 \
+         FROM generate_series(0, 99999) AS i; ANALYZE links;",
+    )
+    .await;
+    let grid = "'gr_' || md5('42')";
+    let plans = [
+        "EXPLAIN SELECT * FROM links WHERE slug = 'li_' || md5('4242') AND NOT is_deleted"
+            .to_owned(),
+        format!(
+            "EXPLAIN SELECT * FROM links WHERE grid = {grid} AND NOT is_deleted AND position > 3 ORDER BY position LIMIT 21"
+        ),
+        format!(
+            "EXPLAIN SELECT * FROM links WHERE grid = ANY(ARRAY[{grid}, 'gr_' || md5('43'), 'gr_' || md5('44')]) \
+             AND NOT is_deleted ORDER BY grid, position"
+        ),
+        "EXPLAIN SELECT * FROM links l, websearch_to_tsquery('simple', 'title') q \
+         WHERE l.owner = 'us_' || md5('7') AND NOT l.is_deleted AND l.search @@ q"
+            .to_owned(),
+    ];
+    for query in plans {
+        let plan = app.sql_lines(&query).await.join("\n");
+        assert!(!plan.contains("Seq Scan"), "{query}\n{plan}");
+    }
+}
