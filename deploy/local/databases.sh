@@ -9,6 +9,15 @@ if [ "${1:-}" = "--sweep-tests" ]; then
   for db in $(psql_admin -c "SELECT datname FROM pg_database WHERE datname LIKE 'gltest\_%'"); do
     psql_admin -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
   done
+  # Queues and exchanges of killed end-to-end test runs (gltest-*).
+  if command -v rabbitmqctl >/dev/null; then
+    for q in $(timeout 60 rabbitmqctl list_queues name -q 2>/dev/null | grep '^gltest-' || true); do
+      timeout 20 rabbitmqctl delete_queue "$q" >/dev/null 2>&1 || true
+    done
+    for x in $(timeout 60 rabbitmqctl list_exchanges name -q 2>/dev/null | grep '^gltest-' || true); do
+      timeout 20 rabbitmqctl delete_exchange "$x" >/dev/null 2>&1 || true
+    done
+  fi
   exit 0
 fi
 

@@ -30,6 +30,7 @@ async fn start_auth() -> RunningAuth {
     config.http.workers = 1;
     config.database_url = db.url.clone();
     config.signing_key.private_pem = Some(Secret::new(auth::generate_pem().unwrap()));
+    config.events = None;
     config.internal_tokens =
         gridlink_service_auth::ServiceTokens::parse(&[format!("grids:{TOKEN}")]).unwrap();
     let app = auth::Application::build(config).await.unwrap();

@@ -66,3 +66,32 @@ impl Event for GridDeleted {
         self.event_id
     }
 }
+
+/// A service finished erasing a deleted user's data (proof of erasure).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserErased {
+    pub event_id: Uuid,
+    pub user_id: String,
+    /// The service that erased its data: `grids` or `links`.
+    pub service: String,
+    pub erased_at: DateTime<Utc>,
+}
+
+impl UserErased {
+    pub fn new(user_id: String, service: &str) -> Self {
+        Self {
+            event_id: Uuid::now_v7(),
+            user_id,
+            service: service.to_owned(),
+            erased_at: Utc::now(),
+        }
+    }
+}
+
+impl Event for UserErased {
+    const TYPE: &'static str = "user.erased.v1";
+    fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+}

@@ -1,7 +1,56 @@
-//! Gridlink's events: the message catalogue shared by publishers and consumers,
-//! and the transactional outbox every publisher writes them through.
+//! Gridlink's events over RabbitMQ: the message catalogue, the topology, the
+//! transactional outbox and its relay, and supervised idempotent consumers.
+//!
+//! A publisher writes events to its own `outbox` table inside the transaction
+//! that made the change ([`outbox::enqueue`]); the [`relay`] publishes pending
+//! rows with `mandatory` and publisher confirms and marks them sent only once
+//! the broker confirmed them. Consumers ([`consumer`]) ack only after their
+//! database transaction committed, record each event id in the same
+//! transaction ([`idempotency`]), and are rebuilt from scratch when the
+//! connection or a consumer stream dies.
 
 pub mod catalog;
+pub mod consumer;
+pub mod erasure;
+pub mod idempotency;
 pub mod outbox;
+pub mod relay;
+pub mod settings;
+pub mod topology;
 
-pub use catalog::{Event, GridDeleted, UserDeleted};
+pub use catalog::{Event, GridDeleted, UserDeleted, UserErased};
+pub use settings::{BrokerSettings, BrokerState};
+
+use futures_util::future::BoxFuture;
+use gridlink_config::Secret;
+
+/// Starts the outbox relay and, when `queues` is not empty, the consumers.
+/// Returns the state `/readyz` reports.
+pub fn start(
+    database_url: Secret,
+    settings: BrokerSettings,
+    queues: Vec<(topology::QueueSpec, consumer::Handler)>,
+) -> BrokerState {
+    let state = BrokerState::default();
+    relay::spawn(database_url, settings.clone(), state.clone());
+    if !queues.is_empty() {
+        consumer::spawn(settings, queues, state.clone());
+    }
+    state
+}
+
+/// A readiness check: the broker is reachable.
+pub fn readiness(
+    state: BrokerState,
+) -> impl Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync + 'static {
+    move || {
+        let connected = state.is_connected();
+        Box::pin(async move {
+            if connected {
+                Ok(())
+            } else {
+                Err("broker not connected".to_owned())
+            }
+        })
+    }
+}

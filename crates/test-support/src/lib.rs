@@ -60,6 +60,7 @@ pub async fn spawn_auth() -> Running {
     config.database_url = db.url.clone();
     config.signing_key.private_pem = Some(Secret::new(auth::generate_pem().unwrap()));
     config.signing_key.key_id = Some("test-key".into());
+    config.events = None;
     config.internal_tokens = internal_tokens();
     let app = auth::Application::build(config).await.expect("auth starts");
     let running = Running::new(app.port(), app.handle(), Some(db));

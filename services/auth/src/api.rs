@@ -132,3 +132,23 @@ impl From<User> for PrivateUser {
         }
     }
 }
+
+/// One service's confirmation that it erased a user's data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceErasure {
+    pub service: String,
+    pub erased_at: DateTime<Utc>,
+}
+
+/// Where the erasure of a deleted user's data stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasureStatus {
+    pub user_id: String,
+    pub deleted_at: DateTime<Utc>,
+    /// Services that confirmed.
+    pub confirmed: Vec<ServiceErasure>,
+    /// Services still expected to confirm.
+    pub pending: Vec<String>,
+    /// Every expected service confirmed.
+    pub complete: bool,
+}

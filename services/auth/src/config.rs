@@ -6,6 +6,7 @@ use std::time::Duration;
 use gridlink_access_token::TokenAudience;
 use gridlink_config::{ConfigError, Secret, parse};
 use gridlink_db::PoolSettings;
+use gridlink_events::BrokerSettings;
 use gridlink_http::{HttpSettings, TrustedProxies};
 use gridlink_service_auth::ServiceTokens;
 
@@ -21,6 +22,10 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     pub throttle: ThrottleSettings,
     pub hashing: HashSettings,
+    /// The broker (`AMQP_URL`, `EVENTS_*`); `None` runs without events (tests).
+    pub events: Option<BrokerSettings>,
+    /// `ERASURE_SERVICES`: the services that must confirm a user's erasure.
+    pub erasure_services: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +134,11 @@ impl Config {
                 window: Duration::from_secs(parse("AUTH_LOGIN_WINDOW_SECS", 900)?),
             },
             hashing,
+            events: Some(BrokerSettings::from_env()?),
+            erasure_services: match gridlink_config::list("ERASURE_SERVICES") {
+                services if services.is_empty() => vec!["grids".into(), "links".into()],
+                services => services,
+            },
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 mod credentials;
 mod db;
 mod domain;
+mod events;
 mod keys;
 pub mod openapi;
 mod passwords;
@@ -59,11 +60,21 @@ impl Application {
             },
             throttle: config.throttle.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
+            erasure_services: config.erasure_services.clone(),
         });
         let access_tokens = web::Data::new(AccessTokens(Arc::new(verifier)));
         let internal_tokens = web::Data::new(config.internal_tokens.clone());
         let metrics = web::Data::new(Metrics::new("auth", Some(database)));
-        let readiness = web::Data::new(Readiness::new().database(pool));
+        let mut readiness = Readiness::new().database(pool.clone());
+        if let Some(settings) = config.events.clone() {
+            let broker = gridlink_events::start(
+                config.database_url.clone(),
+                settings,
+                events::consumers(pool),
+            );
+            readiness = readiness.check("broker", gridlink_events::readiness(broker));
+        }
+        let readiness = web::Data::new(readiness);
 
         let listener = TcpListener::bind(config.http.addr)?;
         let port = listener.local_addr()?.port();

@@ -12,4 +12,5 @@ pub struct AppState {
     pub issuer: TokenIssuer,
     pub throttle: ThrottleSettings,
     pub trusted_proxies: TrustedProxies,
+    pub erasure_services: Vec<String>,
 }

@@ -7,6 +7,7 @@ mod api;
 pub mod config;
 mod db;
 mod domain;
+mod events;
 pub mod openapi;
 mod routes;
 mod state;
@@ -48,7 +49,13 @@ impl Application {
         });
         let access_tokens = web::Data::new(AccessTokens(Arc::new(verifier)));
         let internal_tokens = web::Data::new(config.internal_tokens.clone());
-        let readiness = web::Data::new(Readiness::new().database(database.pool.clone()));
+        let mut readiness = Readiness::new().database(database.pool.clone());
+        if let Some(settings) = config.events.clone() {
+            let consumers = events::consumers(database.pool.clone());
+            let broker = gridlink_events::start(config.database_url.clone(), settings, consumers);
+            readiness = readiness.check("broker", gridlink_events::readiness(broker));
+        }
+        let readiness = web::Data::new(readiness);
         let metrics = web::Data::new(Metrics::new("grids", Some(database)));
 
         let listener = TcpListener::bind(config.http.addr)?;

@@ -3,6 +3,7 @@
 use gridlink_access_token::TokenAudience;
 use gridlink_config::{ConfigError, Secret};
 use gridlink_db::PoolSettings;
+use gridlink_events::BrokerSettings;
 use gridlink_http::HttpSettings;
 use gridlink_ids::CursorCodec;
 use gridlink_rest_client::ClientSettings;
@@ -21,6 +22,8 @@ pub struct Config {
     pub tokens: TokenAudience,
     pub internal_tokens: ServiceTokens,
     pub cursors: CursorCodec,
+    /// The broker (`AMQP_URL`, `EVENTS_*`); `None` runs without events (tests).
+    pub events: Option<BrokerSettings>,
 }
 
 impl Config {
@@ -34,6 +37,7 @@ impl Config {
             tokens: TokenAudience::from_env(),
             internal_tokens: ServiceTokens::from_env()?,
             cursors: CursorCodec::from_env()?,
+            events: Some(BrokerSettings::from_env()?),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Every query the auth service runs, in one place.
 
+pub mod erasures;
 pub mod schema;
 pub mod sessions;
 pub mod throttle;

@@ -49,3 +49,11 @@ diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens);
 extern "SQL" {
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
+
+diesel::table! {
+    erasures (user_id, service) {
+        user_id -> Text,
+        service -> Text,
+        erased_at -> Timestamptz,
+    }
+}

@@ -6,8 +6,8 @@ use gridlink_problem::{ApiError, ProblemSchema};
 use gridlink_service_auth::InternalCaller;
 use serde::Deserialize;
 
-use crate::api::{PublicUser, UserBatch};
-use crate::db::users;
+use crate::api::{ErasureStatus, PublicUser, ServiceErasure, UserBatch};
+use crate::db::{erasures, users};
 use crate::state::AppState;
 
 const MAX_BATCH: usize = 100;
@@ -80,4 +80,46 @@ pub async fn users_by_ids(
         .map(PublicUser::from)
         .collect();
     Ok(HttpResponse::Ok().json(UserBatch { items }))
+}
+
+/// For a deleted user: which services confirmed erasing their data.
+#[utoipa::path(
+    tag = "internal",
+    security(("service_token" = [])),
+    params(("user_id" = String, Path, description = "The deleted user's id (us_...)")),
+    responses(
+        (status = 200, body = ErasureStatus),
+        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 404, description = "No deleted user with this id", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+#[get("/internal/v1/users/{user_id}/erasure")]
+pub async fn erasure_status(
+    _caller: InternalCaller,
+    state: web::Data<AppState>,
+    user_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if !is_slug(SlugKind::User, &user_id) {
+        return Err(ApiError::NotFound("no deleted user with this id".into()));
+    }
+    let mut conn = state.pool.get().await?;
+    let (deleted_at, confirmed) = erasures::status(&mut conn, &user_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no deleted user with this id".into()))?;
+    let pending: Vec<String> = state
+        .erasure_services
+        .iter()
+        .filter(|s| !confirmed.iter().any(|(done, _)| done == *s))
+        .cloned()
+        .collect();
+    Ok(HttpResponse::Ok().json(ErasureStatus {
+        user_id: user_id.into_inner(),
+        deleted_at,
+        complete: pending.is_empty(),
+        pending,
+        confirmed: confirmed
+            .into_iter()
+            .map(|(service, erased_at)| ServiceErasure { service, erased_at })
+            .collect(),
+    }))
 }

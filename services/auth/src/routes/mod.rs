@@ -19,5 +19,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::delete_me)
         .service(users::public_user)
         .service(internal::user_by_username)
-        .service(internal::users_by_ids);
+        .service(internal::users_by_ids)
+        .service(internal::erasure_status);
 }

@@ -28,6 +28,7 @@ pub fn test_config(db: &TestDatabase, signing_pem: &str) -> Config {
     config.pool.max_size = 4;
     config.signing_key.private_pem = Some(Secret::new(signing_pem));
     config.signing_key.key_id = Some("test-key".into());
+    config.events = None;
     config.internal_tokens =
         gridlink_service_auth::ServiceTokens::parse(&[format!("gateway:{INTERNAL_TOKEN}")])
             .unwrap();

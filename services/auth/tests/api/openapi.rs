@@ -40,9 +40,11 @@ async fn every_documented_operation_is_served_and_nothing_else_is() {
         }
     }
     documented.sort();
-    assert_eq!(documented.len(), 12, "{documented:?}");
+    assert_eq!(documented.len(), 13, "{documented:?}");
     for (method, path) in &documented {
-        let concrete = path.replace("{username}", "someone");
+        let concrete = path
+            .replace("{username}", "someone")
+            .replace("{user_id}", "us_00000000000000000000000000000000");
         let response = app
             .client
             .request(method.parse().unwrap(), app.url(&concrete))
@@ -61,7 +63,9 @@ async fn every_documented_operation_is_served_and_nothing_else_is() {
     for (path, item) in paths {
         for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
             if item.get(method.to_lowercase()).is_none() {
-                let concrete = path.replace("{username}", "someone");
+                let concrete = path
+                    .replace("{username}", "someone")
+                    .replace("{user_id}", "us_00000000000000000000000000000000");
                 let response = app
                     .client
                     .request(method.parse().unwrap(), app.url(&concrete))

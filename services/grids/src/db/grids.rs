@@ -1,7 +1,9 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use gridlink_events::GridDeleted;
+use gridlink_events::erasure::{lock_as_writer, lock_for_erasure};
+use gridlink_events::{GridDeleted, UserDeleted, UserErased, idempotency};
+use gridlink_problem::ApiError;
 
 use super::Conn;
 use super::schema::grids;
@@ -52,12 +54,29 @@ pub enum Listing {
     Public,
 }
 
-pub async fn insert(conn: &mut Conn, grid: NewGrid<'_>) -> QueryResult<Grid> {
-    diesel::insert_into(grids::table)
-        .values(grid)
-        .returning(Grid::as_returning())
-        .get_result(conn)
-        .await
+fn account_gone() -> ApiError {
+    ApiError::Unauthorized("the account no longer exists".into())
+}
+
+/// Call first inside a write's transaction: takes the user's writer lock and
+/// refuses the write once their data was erased (see gridlink_events::erasure).
+async fn ensure_writable(conn: &mut Conn, user: &str) -> Result<(), ApiError> {
+    if lock_as_writer(conn, user).await? {
+        return Err(account_gone());
+    }
+    Ok(())
+}
+
+pub async fn insert(conn: &mut Conn, grid: NewGrid<'_>) -> Result<Grid, ApiError> {
+    conn.transaction(async move |conn| {
+        ensure_writable(conn, grid.owner).await?;
+        Ok(diesel::insert_into(grids::table)
+            .values(grid)
+            .returning(Grid::as_returning())
+            .get_result(conn)
+            .await?)
+    })
+    .await
 }
 
 /// A live grid by slug (one indexed lookup).
@@ -95,29 +114,33 @@ pub async fn page(
     query.load(conn).await
 }
 
-pub async fn update(conn: &mut Conn, id: i64, changes: GridChanges) -> QueryResult<Grid> {
-    if changes.is_empty() {
-        return grids::table
-            .find(id)
-            .select(Grid::as_select())
-            .first(conn)
-            .await;
-    }
-    diesel::update(grids::table.find(id))
-        .set((&changes, grids::modified_on.eq(diesel::dsl::now)))
-        .returning(Grid::as_returning())
-        .get_result(conn)
-        .await
+pub async fn update(conn: &mut Conn, grid: &Grid, changes: GridChanges) -> Result<Grid, ApiError> {
+    let (id, owner) = (grid.id, grid.owner.clone());
+    conn.transaction(async move |conn| {
+        ensure_writable(conn, &owner).await?;
+        if changes.is_empty() {
+            return Ok(grids::table
+                .find(id)
+                .select(Grid::as_select())
+                .first(conn)
+                .await?);
+        }
+        Ok(diesel::update(grids::table.find(id))
+            .set((&changes, grids::modified_on.eq(diesel::dsl::now)))
+            .returning(Grid::as_returning())
+            .get_result(conn)
+            .await?)
+    })
+    .await
 }
 
 /// Soft-deletes the grid and writes `grid.deleted` to the outbox in the same
 /// transaction.
-pub async fn soft_delete(conn: &mut Conn, grid: &Grid) -> QueryResult<()> {
-    let (id, event) = (
-        grid.id,
-        GridDeleted::new(grid.slug.clone(), grid.owner.clone()),
-    );
+pub async fn soft_delete(conn: &mut Conn, grid: &Grid) -> Result<(), ApiError> {
+    let (id, owner) = (grid.id, grid.owner.clone());
+    let event = GridDeleted::new(grid.slug.clone(), grid.owner.clone());
     conn.transaction(async move |conn| {
+        ensure_writable(conn, &owner).await?;
         diesel::update(grids::table.find(id))
             .set((
                 grids::is_deleted.eq(true),
@@ -126,7 +149,27 @@ pub async fn soft_delete(conn: &mut Conn, grid: &Grid) -> QueryResult<()> {
             ))
             .execute(conn)
             .await?;
-        gridlink_events::outbox::enqueue(conn, &event).await
+        Ok(gridlink_events::outbox::enqueue(conn, &event).await?)
+    })
+    .await
+}
+
+/// Erases every grid of a deleted user and confirms it through the outbox, in
+/// one transaction; a redelivered event does nothing. Returns whether this
+/// delivery did the work.
+pub async fn erase_user(conn: &mut Conn, event: &UserDeleted) -> QueryResult<bool> {
+    let event = event.clone();
+    conn.transaction(async move |conn| {
+        if !idempotency::first_delivery(conn, event.event_id).await? {
+            return Ok(false);
+        }
+        lock_for_erasure(conn, &event.user_id).await?;
+        diesel::delete(grids::table.filter(grids::owner.eq(&event.user_id)))
+            .execute(conn)
+            .await?;
+        gridlink_events::outbox::enqueue(conn, &UserErased::new(event.user_id.clone(), "grids"))
+            .await?;
+        Ok(true)
     })
     .await
 }

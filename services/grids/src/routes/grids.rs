@@ -210,7 +210,7 @@ pub async fn update_grid(
     }
     let grid = owned_grid(&state, &slug, &auth.user_id).await?;
     let mut conn = state.pool.get().await?;
-    let grid = grids::update(&mut conn, grid.id, changes).await?;
+    let grid = grids::update(&mut conn, &grid, changes).await?;
     Ok(HttpResponse::Ok().json(GridView::from(grid)))
 }
 

@@ -19,6 +19,7 @@ pub async fn spawn_app() -> TestApp {
     config.database_url = db.url.clone();
     config.auth.base_url = auth.url.clone();
     config.internal_tokens = internal_tokens();
+    config.events = None;
     let app = grids::Application::build(config).await.unwrap();
     let grids = Running::new(app.port(), app.handle(), Some(db));
     tokio::spawn(app.run_until_stopped());

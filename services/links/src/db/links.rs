@@ -2,6 +2,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Float4, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use gridlink_events::erasure::{lock_as_writer, lock_for_erasure};
+use gridlink_events::{GridDeleted, UserDeleted, UserErased, idempotency};
 use gridlink_problem::{ApiError, FieldError};
 
 use super::Conn;
@@ -57,6 +59,17 @@ pub struct LinkChanges {
     pub background: Option<Option<String>>,
     pub width: Option<i16>,
     pub height: Option<i16>,
+}
+
+/// Call first inside a write's transaction: takes the user's writer lock and
+/// refuses the write once their data was erased (see gridlink_events::erasure).
+async fn ensure_writable(conn: &mut Conn, user: &str) -> Result<(), ApiError> {
+    if lock_as_writer(conn, user).await? {
+        return Err(ApiError::Unauthorized(
+            "the account no longer exists".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Serialises every write to one grid's positions. Writers of other grids
@@ -176,6 +189,7 @@ pub async fn insert(
     position: Option<i32>,
 ) -> Result<Link, ApiError> {
     conn.transaction(async move |conn| {
+        ensure_writable(conn, link.owner).await?;
         lock_grid(conn, link.grid).await?;
         let count = live_count(conn, link.grid).await?;
         if count >= MAX_LINKS_PER_GRID {
@@ -211,8 +225,9 @@ pub async fn update(
     changes: LinkChanges,
     move_to: Option<i32>,
 ) -> Result<Link, ApiError> {
-    let (id, grid) = (link.id, link.grid.clone());
+    let (id, grid, owner) = (link.id, link.grid.clone(), link.owner.clone());
     conn.transaction(async move |conn| {
+        ensure_writable(conn, &owner).await?;
         lock_grid(conn, &grid).await?;
         let current = live_position(conn, id).await?;
         let mut target = current;
@@ -257,8 +272,9 @@ pub async fn update(
 
 /// Soft-deletes the link and closes the gap it leaves.
 pub async fn soft_delete(conn: &mut Conn, link: &Link) -> Result<(), ApiError> {
-    let (id, grid) = (link.id, link.grid.clone());
+    let (id, grid, owner) = (link.id, link.grid.clone(), link.owner.clone());
     conn.transaction(async move |conn| {
+        ensure_writable(conn, &owner).await?;
         lock_grid(conn, &grid).await?;
         let was_at = live_position(conn, id).await?;
         diesel::update(links::table.find(id))
@@ -285,9 +301,15 @@ pub async fn soft_delete(conn: &mut Conn, link: &Link) -> Result<(), ApiError> {
 
 /// Puts the grid's live links in exactly the given order, in one transaction.
 /// `order` must name every live link of the grid once.
-pub async fn reorder(conn: &mut Conn, grid: &str, order: &[String]) -> Result<(), ApiError> {
-    let (grid, order) = (grid.to_owned(), order.to_vec());
+pub async fn reorder(
+    conn: &mut Conn,
+    owner: &str,
+    grid: &str,
+    order: &[String],
+) -> Result<(), ApiError> {
+    let (owner, grid, order) = (owner.to_owned(), grid.to_owned(), order.to_vec());
     conn.transaction(async move |conn| {
+        ensure_writable(conn, &owner).await?;
         lock_grid(conn, &grid).await?;
         let mut live: Vec<String> = links::table
             .filter(links::grid.eq(&grid))
@@ -316,6 +338,50 @@ pub async fn reorder(conn: &mut Conn, grid: &str, order: &[String]) -> Result<()
         .execute(conn)
         .await?;
         Ok(())
+    })
+    .await
+}
+
+/// Erases every link of a deleted user (found by the owner each link keeps)
+/// and confirms it through the outbox, in one transaction; a redelivered
+/// event does nothing. Returns whether this delivery did the work.
+pub async fn erase_user(conn: &mut Conn, event: &UserDeleted) -> QueryResult<bool> {
+    let event = event.clone();
+    conn.transaction(async move |conn| {
+        if !idempotency::first_delivery(conn, event.event_id).await? {
+            return Ok(false);
+        }
+        lock_for_erasure(conn, &event.user_id).await?;
+        diesel::delete(links::table.filter(links::owner.eq(&event.user_id)))
+            .execute(conn)
+            .await?;
+        gridlink_events::outbox::enqueue(conn, &UserErased::new(event.user_id.clone(), "links"))
+            .await?;
+        Ok(true)
+    })
+    .await
+}
+
+/// Retires the live links of a deleted grid; a redelivered event does nothing.
+pub async fn retire_grid(conn: &mut Conn, event: &GridDeleted) -> QueryResult<usize> {
+    let event = event.clone();
+    conn.transaction(async move |conn| {
+        if !idempotency::first_delivery(conn, event.event_id).await? {
+            return Ok(0);
+        }
+        lock_grid(conn, &event.grid).await?;
+        diesel::update(
+            links::table
+                .filter(links::grid.eq(&event.grid))
+                .filter(links::is_deleted.eq(false)),
+        )
+        .set((
+            links::is_deleted.eq(true),
+            links::deleted_on.eq(diesel::dsl::now),
+            links::position.eq(None::<i32>),
+        ))
+        .execute(conn)
+        .await
     })
     .await
 }

@@ -329,7 +329,7 @@ pub async fn reorder_links(
     let grids = state.grids.scoped();
     owned_grid(&grids, &body.grid, &auth.user_id).await?;
     let mut conn = state.pool.get().await?;
-    links::reorder(&mut conn, &body.grid, &body.links).await?;
+    links::reorder(&mut conn, &auth.user_id, &body.grid, &body.links).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

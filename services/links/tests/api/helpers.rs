@@ -21,6 +21,7 @@ pub async fn spawn_app() -> TestApp {
     config.database_url = grids_db.url.clone();
     config.auth.base_url = auth.url.clone();
     config.internal_tokens = internal_tokens();
+    config.events = None;
     let app = grids::Application::build(config).await.unwrap();
     let grids = Running::new(app.port(), app.handle(), Some(grids_db));
     tokio::spawn(app.run_until_stopped());
@@ -37,6 +38,7 @@ pub async fn spawn_app() -> TestApp {
         gridlink_test_support::LINKS_TOKEN,
     ));
     config.internal_tokens = internal_tokens();
+    config.events = None;
     let app = links::Application::build(config).await.unwrap();
     let links = Running::new(app.port(), app.handle(), Some(links_db));
     tokio::spawn(app.run_until_stopped());

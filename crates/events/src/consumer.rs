@@ -1,0 +1,233 @@
+//! Supervised consumers. Each delivery is handed to the queue's handler, which
+//! does its work in one database transaction; the delivery is acked only after
+//! that committed. A handler that cannot make sense of a message (bad JSON, an
+//! unknown type or version) dead-letters it at once; one that fails for a
+//! passing reason has it redelivered with backoff until the queue's delivery
+//! limit dead-letters it. Either way the consumer goes on with the next one.
+//!
+//! Automatic recovery is not trusted: the supervisor watches the connection
+//! and every consumer stream, and rebuilds connection, channel, topology and
+//! consumers from scratch when any of them stops.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use lapin::message::Delivery;
+use lapin::options::{BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{Connection, ConnectionProperties};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::settings::{BrokerSettings, BrokerState};
+use crate::topology::QueueSpec;
+
+/// A delivered message, as handlers see it.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// The `type` property (e.g. `user.deleted.v1`), or the routing key.
+    pub event_type: String,
+    pub payload: Vec<u8>,
+}
+
+impl Message {
+    /// The payload as `T`, or a permanent failure: retrying will not fix it.
+    pub fn decode<T: DeserializeOwned>(&self, expected_type: &str) -> Result<T, HandlerError> {
+        if self.event_type != expected_type {
+            return Err(HandlerError::Permanent(format!(
+                "expected {expected_type}, got {}",
+                self.event_type
+            )));
+        }
+        serde_json::from_slice(&self.payload)
+            .map_err(|e| HandlerError::Permanent(format!("unreadable {expected_type}: {e}")))
+    }
+}
+
+#[derive(Debug)]
+pub enum HandlerError {
+    /// The message can never be processed: dead-letter it now.
+    Permanent(String),
+    /// Processing failed for a reason that may pass (database down): retry.
+    Transient(anyhow::Error),
+}
+
+impl From<diesel::result::Error> for HandlerError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Transient(error.into())
+    }
+}
+
+pub type Handler =
+    Arc<dyn Fn(Message) -> BoxFuture<'static, Result<(), HandlerError>> + Send + Sync>;
+
+/// Runs consumers for `queues` until the process ends.
+pub fn spawn(
+    settings: BrokerSettings,
+    queues: Vec<(QueueSpec, Handler)>,
+    state: BrokerState,
+) -> tokio::task::JoinHandle<()> {
+    state.set_consumers(false);
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let started = Instant::now();
+            let error = session(&settings, &queues, &state).await.unwrap_err();
+            state.set_consumers(false);
+            if started.elapsed() > Duration::from_secs(10) {
+                backoff = Duration::from_millis(100);
+            }
+            tracing::warn!(
+                error = format!("{error:#}"),
+                retry_in_ms = backoff.as_millis() as u64,
+                "consumers interrupted; rebuilding"
+            );
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    })
+}
+
+async fn session(
+    settings: &BrokerSettings,
+    queues: &[(QueueSpec, Handler)],
+    state: &BrokerState,
+) -> anyhow::Result<()> {
+    let connection = Connection::connect(settings.url.expose(), ConnectionProperties::default())
+        .await
+        .context("consumers cannot reach the broker")?;
+    let channel = connection.create_channel().await?;
+    channel
+        .basic_qos(settings.prefetch, BasicQosOptions::default())
+        .await?;
+    crate::topology::declare(&channel, settings)
+        .await
+        .context("cannot declare the topology")?;
+
+    let mut streams = Vec::with_capacity(queues.len());
+    for (spec, handler) in queues {
+        let queue = settings.queue(spec.name);
+        let consumer = channel
+            .basic_consume(
+                queue.as_str().into(),
+                format!("{}-{}", spec.name, uuid::Uuid::new_v4().simple()).into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        let handler = handler.clone();
+        streams.push(
+            consumer
+                .map(move |delivery| (queue.clone(), handler.clone(), delivery))
+                .boxed(),
+        );
+    }
+    let mut deliveries = futures_util::stream::select_all(streams);
+    state.set_consumers(true);
+    tracing::info!(queues = queues.len(), "consumers connected");
+
+    let mut watchdog = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            next = deliveries.next() => match next {
+                Some((queue, handler, Ok(delivery))) => process(&queue, &handler, delivery).await?,
+                Some((queue, _, Err(e))) => return Err(anyhow::Error::new(e).context(format!("consumer of {queue} failed"))),
+                None => anyhow::bail!("a consumer stream ended"),
+            },
+            _ = watchdog.tick() => {
+                if !connection.status().connected() {
+                    anyhow::bail!("the broker connection was lost");
+                }
+            }
+        }
+    }
+}
+
+fn header(delivery: &Delivery, name: &str) -> Option<AMQPValue> {
+    delivery
+        .properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(name).cloned())
+}
+
+fn delivery_count(delivery: &Delivery) -> u32 {
+    match header(delivery, "x-delivery-count") {
+        Some(AMQPValue::LongLongInt(n)) => n.max(0) as u32,
+        Some(AMQPValue::LongInt(n)) => n.max(0) as u32,
+        Some(AMQPValue::LongUInt(n)) => n,
+        _ => u32::from(delivery.redelivered),
+    }
+}
+
+async fn process(queue: &str, handler: &Handler, delivery: Delivery) -> anyhow::Result<()> {
+    let event_type = delivery
+        .properties
+        .kind()
+        .as_ref()
+        .map(|t| t.as_str().to_owned())
+        .unwrap_or_else(|| delivery.routing_key.as_str().to_owned());
+    let message_id = delivery
+        .properties
+        .message_id()
+        .as_ref()
+        .map(|id| id.as_str().to_owned())
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "consume",
+        otel.name = %format!("{queue} process"),
+        otel.kind = "consumer",
+        messaging.destination.name = %queue,
+        messaging.message.id = %message_id,
+        event.r#type = %event_type,
+        redelivered = delivery.redelivered,
+    );
+    if let Some(AMQPValue::LongString(traceparent)) = header(&delivery, "traceparent") {
+        gridlink_telemetry::continue_trace(&span, &String::from_utf8_lossy(traceparent.as_bytes()));
+    }
+    let message = Message {
+        event_type,
+        payload: delivery.data.clone(),
+    };
+    let outcome = handler(message).instrument(span.clone()).await;
+    let _entered = span.enter();
+    match outcome {
+        Ok(()) => {
+            delivery.acker.ack(Default::default()).await?;
+        }
+        Err(HandlerError::Permanent(reason)) => {
+            tracing::warn!(reason, "message cannot be processed; dead-lettering it");
+            delivery
+                .acker
+                .nack(BasicNackOptions {
+                    requeue: false,
+                    multiple: false,
+                })
+                .await?;
+        }
+        Err(HandlerError::Transient(error)) => {
+            let attempt = delivery_count(&delivery);
+            let wait =
+                Duration::from_millis(100 * 2u64.pow(attempt.min(6))).min(Duration::from_secs(5));
+            tracing::warn!(
+                error = format!("{error:#}"),
+                attempt,
+                retry_in_ms = wait.as_millis() as u64,
+                "processing failed; will retry"
+            );
+            drop(_entered);
+            tokio::time::sleep(wait).await;
+            delivery
+                .acker
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    multiple: false,
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,192 @@
+//! Publishes the outbox. Pending rows are claimed with `FOR UPDATE SKIP
+//! LOCKED` (so several replicas can relay at once without publishing a row
+//! twice concurrently), published with `mandatory` and publisher confirms, and
+//! marked sent in the same transaction only when the broker confirmed them and
+//! no queue was missing. Anything else stays pending and is retried: a broker
+//! outage delays events, it never loses them.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use gridlink_config::Secret;
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
+use uuid::Uuid;
+
+use crate::outbox::outbox;
+use crate::settings::{BrokerSettings, BrokerState};
+
+/// Rows published per transaction.
+const BATCH: i64 = 200;
+/// Published rows are kept this long for inspection, then removed.
+const RETENTION_DAYS: i64 = 7;
+
+#[derive(Queryable)]
+struct Pending {
+    id: i64,
+    event_id: Uuid,
+    event_type: String,
+    routing_key: String,
+    payload: serde_json::Value,
+    traceparent: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+/// Runs the relay for the service's outbox until the process ends,
+/// reconnecting to the database and the broker with backoff.
+pub fn spawn(
+    database_url: Secret,
+    settings: BrokerSettings,
+    state: BrokerState,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let started = Instant::now();
+            let error = session(&database_url, &settings, &state).await.unwrap_err();
+            state.set_relay(false);
+            if started.elapsed() > Duration::from_secs(10) {
+                backoff = Duration::from_millis(100);
+            }
+            tracing::warn!(
+                error = format!("{error:#}"),
+                retry_in_ms = backoff.as_millis() as u64,
+                "outbox relay interrupted"
+            );
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    })
+}
+
+/// Connects and publishes until something fails.
+async fn session(
+    database_url: &Secret,
+    settings: &BrokerSettings,
+    state: &BrokerState,
+) -> anyhow::Result<()> {
+    let mut conn = AsyncPgConnection::establish(database_url.expose())
+        .await
+        .context("relay cannot reach the database")?;
+    let connection = Connection::connect(settings.url.expose(), ConnectionProperties::default())
+        .await
+        .context("relay cannot reach the broker")?;
+    let channel = connection.create_channel().await?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await?;
+    crate::topology::declare(&channel, settings)
+        .await
+        .context("cannot declare the topology")?;
+    state.set_relay(true);
+    tracing::info!(exchange = %settings.exchange, "outbox relay connected");
+
+    let mut last_cleanup = Instant::now();
+    loop {
+        if !connection.status().connected() {
+            anyhow::bail!("the broker connection was lost");
+        }
+        let published = publish_pending(&mut conn, &channel, settings).await?;
+        if published == 0 {
+            tokio::time::sleep(settings.poll_interval).await;
+        }
+        if last_cleanup.elapsed() > Duration::from_secs(3600) {
+            remove_old(&mut conn).await?;
+            last_cleanup = Instant::now();
+        }
+    }
+}
+
+/// Publishes one batch of pending rows; returns how many were confirmed.
+pub async fn publish_pending(
+    conn: &mut AsyncPgConnection,
+    channel: &Channel,
+    settings: &BrokerSettings,
+) -> anyhow::Result<usize> {
+    conn.transaction::<_, anyhow::Error, _>(async |conn| {
+        let rows: Vec<Pending> = outbox::table
+            .filter(outbox::published_at.is_null())
+            .order(outbox::id.asc())
+            .limit(BATCH)
+            .for_update()
+            .skip_locked()
+            .select((
+                outbox::id,
+                outbox::event_id,
+                outbox::event_type,
+                outbox::routing_key,
+                outbox::payload,
+                outbox::traceparent,
+                outbox::created_at,
+            ))
+            .load(conn)
+            .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        // Publish the whole batch, then collect the confirms (pipelined).
+        let mut confirms = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let body = serde_json::to_vec(&row.payload)?;
+            let confirm = channel
+                .basic_publish(
+                    settings.exchange.as_str().into(),
+                    row.routing_key.as_str().into(),
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..BasicPublishOptions::default()
+                    },
+                    &body,
+                    properties(row),
+                )
+                .await?;
+            confirms.push((row.id, row.event_id, confirm));
+        }
+        let mut sent = Vec::with_capacity(rows.len());
+        for (id, event_id, confirm) in confirms {
+            match confirm.await? {
+                Confirmation::Ack(None) => sent.push(id),
+                Confirmation::Ack(Some(_returned)) => {
+                    tracing::warn!(event.id = %event_id, "event was unroutable (no queue bound); it stays pending")
+                }
+                Confirmation::Nack(_) => tracing::warn!(event.id = %event_id, "broker refused the event; it stays pending"),
+                Confirmation::NotRequested => anyhow::bail!("publisher confirms are not enabled"),
+            }
+        }
+        diesel::update(outbox::table.filter(outbox::id.eq_any(&sent)))
+            .set(outbox::published_at.eq(diesel::dsl::now))
+            .execute(conn)
+            .await?;
+        tracing::debug!(count = sent.len(), "events published");
+        Ok(sent.len())
+    })
+    .await
+}
+
+fn properties(row: &Pending) -> BasicProperties {
+    let mut headers = FieldTable::default();
+    if let Some(traceparent) = &row.traceparent {
+        headers.insert(
+            "traceparent".into(),
+            AMQPValue::LongString(LongString::from(traceparent.as_bytes().to_vec())),
+        );
+    }
+    BasicProperties::default()
+        .with_content_type("application/json".into())
+        .with_delivery_mode(2)
+        .with_message_id(row.event_id.to_string().into())
+        .with_type(row.event_type.as_str().into())
+        .with_timestamp(row.created_at.timestamp().max(0) as u64)
+        .with_headers(headers)
+}
+
+async fn remove_old(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
+    let cutoff = Utc::now() - chrono::Duration::days(RETENTION_DAYS);
+    diesel::delete(outbox::table.filter(outbox::published_at.lt(cutoff)))
+        .execute(conn)
+        .await
+}

@@ -1,0 +1,84 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use gridlink_config::{ConfigError, Secret};
+
+/// How to reach the broker and what the topology is called.
+#[derive(Debug, Clone)]
+pub struct BrokerSettings {
+    /// `AMQP_URL`.
+    pub url: Secret,
+    /// `EVENTS_EXCHANGE`: the topic exchange (default `gridlink.events`).
+    pub exchange: String,
+    /// `EVENTS_QUEUE_PREFIX`: prepended to every queue name (tests isolate
+    /// themselves with it; empty in production).
+    pub queue_prefix: String,
+    /// `EVENTS_PREFETCH`: unacknowledged deliveries per consumer.
+    pub prefetch: u16,
+    /// `EVENTS_DELIVERY_LIMIT`: deliveries before a message is dead-lettered.
+    pub delivery_limit: i32,
+    /// `OUTBOX_POLL_MS`: how often the relay looks for pending rows when idle.
+    pub poll_interval: Duration,
+}
+
+impl BrokerSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            url: gridlink_config::amqp_url(),
+            exchange: gridlink_config::string("EVENTS_EXCHANGE", "gridlink.events"),
+            queue_prefix: gridlink_config::string("EVENTS_QUEUE_PREFIX", ""),
+            prefetch: gridlink_config::parse("EVENTS_PREFETCH", 16)?,
+            delivery_limit: gridlink_config::parse("EVENTS_DELIVERY_LIMIT", 5)?,
+            poll_interval: Duration::from_millis(gridlink_config::parse("OUTBOX_POLL_MS", 100)?),
+        })
+    }
+
+    /// Settings whose exchange and queues no other test run shares.
+    pub fn isolated(url: Secret, name: &str) -> Self {
+        Self {
+            url,
+            exchange: format!("{name}.events"),
+            queue_prefix: format!("{name}."),
+            prefetch: 16,
+            delivery_limit: 3,
+            poll_interval: Duration::from_millis(50),
+        }
+    }
+
+    pub fn queue(&self, name: &str) -> String {
+        format!("{}{name}", self.queue_prefix)
+    }
+
+    pub fn dead_letter_exchange(&self) -> String {
+        format!("{}.dlx", self.exchange)
+    }
+}
+
+/// Whether this process currently holds a working broker connection; shared
+/// by the relay and the consumers, read by `/readyz`.
+#[derive(Debug, Clone, Default)]
+pub struct BrokerState {
+    relay: Arc<AtomicBool>,
+    consumers: Arc<AtomicBool>,
+    has_consumers: Arc<AtomicBool>,
+}
+
+impl BrokerState {
+    pub(crate) fn set_relay(&self, up: bool) {
+        self.relay.store(up, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_consumers(&self, up: bool) {
+        self.has_consumers.store(true, Ordering::Relaxed);
+        self.consumers.store(up, Ordering::Relaxed);
+    }
+
+    /// Ready when the relay is connected and, if this service consumes, so are
+    /// its consumers.
+    pub fn is_connected(&self) -> bool {
+        self.relay.load(Ordering::Relaxed)
+            && (!self.has_consumers.load(Ordering::Relaxed)
+                || self.consumers.load(Ordering::Relaxed))
+    }
+}

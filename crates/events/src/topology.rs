@@ -1,0 +1,143 @@
+//! The exchange, the consumer queues and their dead-letter queues, declared by
+//! code at start-up (idempotently) by every service, so no publish finds an
+//! unbound routing key because a consumer has not started yet.
+
+use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{Channel, ExchangeKind};
+
+use crate::settings::BrokerSettings;
+use crate::{Event, GridDeleted, UserDeleted, UserErased};
+
+/// One consumer queue: its name (before the prefix) and the routing key it binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueSpec {
+    pub name: &'static str,
+    pub routing_key: &'static str,
+}
+
+pub const GRIDS_USER_DELETED: QueueSpec = QueueSpec {
+    name: "grids.user-deleted",
+    routing_key: UserDeleted::TYPE,
+};
+pub const LINKS_USER_DELETED: QueueSpec = QueueSpec {
+    name: "links.user-deleted",
+    routing_key: UserDeleted::TYPE,
+};
+pub const LINKS_GRID_DELETED: QueueSpec = QueueSpec {
+    name: "links.grid-deleted",
+    routing_key: GridDeleted::TYPE,
+};
+pub const AUTH_USER_ERASED: QueueSpec = QueueSpec {
+    name: "auth.user-erased",
+    routing_key: UserErased::TYPE,
+};
+
+/// Every queue of the system.
+pub const QUEUES: [QueueSpec; 4] = [
+    GRIDS_USER_DELETED,
+    LINKS_USER_DELETED,
+    LINKS_GRID_DELETED,
+    AUTH_USER_ERASED,
+];
+
+fn long(value: &str) -> AMQPValue {
+    AMQPValue::LongString(LongString::from(value.as_bytes().to_vec()))
+}
+
+fn durable() -> QueueDeclareOptions {
+    QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    }
+}
+
+/// Declares the topic exchange, the dead-letter exchange, and every queue with
+/// its dead-letter queue. Quorum queues: replicated, with a delivery limit and
+/// at-least-once dead-lettering (which needs `overflow=reject-publish`).
+pub async fn declare(channel: &Channel, settings: &BrokerSettings) -> lapin::Result<()> {
+    let exchange_options = ExchangeDeclareOptions {
+        durable: true,
+        ..ExchangeDeclareOptions::default()
+    };
+    channel
+        .exchange_declare(
+            settings.exchange.as_str().into(),
+            ExchangeKind::Topic,
+            exchange_options,
+            FieldTable::default(),
+        )
+        .await?;
+    let dlx = settings.dead_letter_exchange();
+    channel
+        .exchange_declare(
+            dlx.as_str().into(),
+            ExchangeKind::Direct,
+            exchange_options,
+            FieldTable::default(),
+        )
+        .await?;
+
+    for spec in QUEUES {
+        let queue = settings.queue(spec.name);
+        let dead_letters = format!("{queue}.dlq");
+
+        let mut dlq_args = FieldTable::default();
+        dlq_args.insert("x-queue-type".into(), long("quorum"));
+        channel
+            .queue_declare(dead_letters.as_str().into(), durable(), dlq_args)
+            .await?;
+        channel
+            .queue_bind(
+                dead_letters.as_str().into(),
+                dlx.as_str().into(),
+                queue.as_str().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+
+        let mut args = FieldTable::default();
+        args.insert("x-queue-type".into(), long("quorum"));
+        args.insert(
+            "x-delivery-limit".into(),
+            AMQPValue::LongInt(settings.delivery_limit),
+        );
+        args.insert("x-dead-letter-exchange".into(), long(&dlx));
+        args.insert("x-dead-letter-routing-key".into(), long(&queue));
+        args.insert("x-dead-letter-strategy".into(), long("at-least-once"));
+        args.insert("x-overflow".into(), long("reject-publish"));
+        channel
+            .queue_declare(queue.as_str().into(), durable(), args)
+            .await?;
+        channel
+            .queue_bind(
+                queue.as_str().into(),
+                settings.exchange.as_str().into(),
+                ShortString::from(spec.routing_key),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Removes everything [`declare`] made (test clean-up).
+pub async fn delete(channel: &Channel, settings: &BrokerSettings) -> lapin::Result<()> {
+    use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+    for spec in QUEUES {
+        let queue = settings.queue(spec.name);
+        for name in [queue.clone(), format!("{queue}.dlq")] {
+            channel
+                .queue_delete(name.as_str().into(), QueueDeleteOptions::default())
+                .await?;
+        }
+    }
+    for exchange in [settings.exchange.clone(), settings.dead_letter_exchange()] {
+        channel
+            .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+            .await?;
+    }
+    Ok(())
+}

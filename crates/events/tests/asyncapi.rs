@@ -1,0 +1,68 @@
+//! proto-docs/events.asyncapi.yaml must describe the catalogue the code uses.
+
+use gridlink_events::topology::QUEUES;
+use gridlink_events::{Event, GridDeleted, UserDeleted, UserErased};
+
+const DOCUMENT: &str = include_str!("../../../proto-docs/events.asyncapi.yaml");
+
+fn fields<T: serde::Serialize>(sample: &T) -> Vec<String> {
+    serde_json::to_value(sample)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn every_event_and_its_fields_are_documented() {
+    let events: [(&str, Vec<String>); 3] = [
+        (UserDeleted::TYPE, fields(&UserDeleted::new("us_x".into()))),
+        (
+            GridDeleted::TYPE,
+            fields(&GridDeleted::new("gr_x".into(), "us_x".into())),
+        ),
+        (
+            UserErased::TYPE,
+            fields(&UserErased::new("us_x".into(), "grids")),
+        ),
+    ];
+    for (event_type, fields) in events {
+        let section = DOCUMENT
+            .split(&format!("name: {event_type}"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{event_type} is not documented"));
+        let required = section
+            .lines()
+            .find(|l| l.trim_start().starts_with("required:"))
+            .unwrap();
+        for field in fields {
+            assert!(
+                required.contains(&field),
+                "{event_type}.{field} is not documented as required"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_queue_and_binding_is_documented() {
+    for queue in QUEUES {
+        assert!(
+            DOCUMENT.contains(&format!("  {}:\n", queue.name)),
+            "queue {} is not documented",
+            queue.name
+        );
+        assert!(
+            DOCUMENT.contains(&format!("  {}:\n", queue.routing_key)),
+            "routing key {} is not documented",
+            queue.routing_key
+        );
+        assert!(
+            DOCUMENT.contains(&format!("{}.dlq", queue.name)),
+            "dead-letter queue of {}",
+            queue.name
+        );
+    }
+}

@@ -1,0 +1,1 @@
+DROP TABLE erased_users; DROP TABLE processed_events;

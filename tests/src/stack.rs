@@ -1,0 +1,242 @@
+use std::time::{Duration, Instant};
+
+use diesel_async::RunQueryDsl;
+use gridlink_config::Secret;
+use gridlink_db::testing::TestDatabase;
+use gridlink_events::BrokerSettings;
+use gridlink_test_support::{LINKS_TOKEN, Running, internal_tokens};
+
+pub const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+/// The three services, wired together through an isolated topology.
+pub struct Stack {
+    pub auth: Running,
+    pub grids: Running,
+    pub links: Running,
+    pub events: BrokerSettings,
+    pub client: reqwest::Client,
+}
+
+/// How each service reaches the broker (a test may route one through a proxy).
+pub struct BrokerUrls {
+    pub auth: String,
+    pub grids: String,
+    pub links: String,
+}
+
+impl Default for BrokerUrls {
+    fn default() -> Self {
+        Self {
+            auth: AMQP.into(),
+            grids: AMQP.into(),
+            links: AMQP.into(),
+        }
+    }
+}
+
+fn with_url(settings: &BrokerSettings, url: &str) -> BrokerSettings {
+    BrokerSettings {
+        url: Secret::new(url),
+        ..settings.clone()
+    }
+}
+
+impl Stack {
+    pub async fn start() -> Self {
+        Self::start_with(BrokerUrls::default()).await
+    }
+
+    pub async fn start_with(urls: BrokerUrls) -> Self {
+        let name = format!("gltest-{}", uuid::Uuid::new_v4().simple());
+        let events = BrokerSettings::isolated(Secret::new(AMQP), &name);
+
+        let db = TestDatabase::create("auth", auth::MIGRATIONS).await;
+        let mut config = auth::Config::from_env().unwrap();
+        config.http.addr = "127.0.0.1:0".parse().unwrap();
+        config.http.workers = 1;
+        config.pool.max_size = 4;
+        config.database_url = db.url.clone();
+        config.signing_key.private_pem = Some(Secret::new(auth::generate_pem().unwrap()));
+        config.internal_tokens = internal_tokens();
+        config.events = Some(with_url(&events, &urls.auth));
+        let app = auth::Application::build(config).await.unwrap();
+        let auth = Running::new(app.port(), app.handle(), Some(db));
+        tokio::spawn(app.run_until_stopped());
+
+        let db = TestDatabase::create("grids", grids::MIGRATIONS).await;
+        let mut config = grids::Config::from_env().unwrap();
+        config.http.addr = "127.0.0.1:0".parse().unwrap();
+        config.http.workers = 1;
+        config.pool.max_size = 4;
+        config.database_url = db.url.clone();
+        config.auth.base_url = auth.url.clone();
+        config.internal_tokens = internal_tokens();
+        config.events = Some(with_url(&events, &urls.grids));
+        let app = grids::Application::build(config).await.unwrap();
+        let grids = Running::new(app.port(), app.handle(), Some(db));
+        tokio::spawn(app.run_until_stopped());
+
+        let db = TestDatabase::create("links", links::MIGRATIONS).await;
+        let mut config = links::Config::from_env().unwrap();
+        config.http.addr = "127.0.0.1:0".parse().unwrap();
+        config.http.workers = 1;
+        config.pool.max_size = 4;
+        config.database_url = db.url.clone();
+        config.auth.base_url = auth.url.clone();
+        config.grids.base_url = grids.url.clone();
+        config.grids.service_token = Some(Secret::new(LINKS_TOKEN));
+        config.internal_tokens = internal_tokens();
+        config.events = Some(with_url(&events, &urls.links));
+        let app = links::Application::build(config).await.unwrap();
+        let links = Running::new(app.port(), app.handle(), Some(db));
+        tokio::spawn(app.run_until_stopped());
+
+        let stack = Self {
+            auth,
+            grids,
+            links,
+            events,
+            client: reqwest::Client::new(),
+        };
+        stack.wait_ready(Duration::from_secs(20)).await;
+        stack
+    }
+
+    /// Waits until every service reports ready (database and broker).
+    pub async fn wait_ready(&self, within: Duration) {
+        for service in [&self.auth, &self.grids, &self.links] {
+            let deadline = Instant::now() + within;
+            loop {
+                let ready = self
+                    .client
+                    .get(format!("{}/readyz", service.url))
+                    .send()
+                    .await;
+                if ready.is_ok_and(|r| r.status() == 200) {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{} did not become ready",
+                    service.url
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+
+    /// A count from one service's database.
+    pub async fn count(&self, service: &Running, query: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let db = service.db.as_ref().expect("services run on test databases");
+        let mut conn = gridlink_db::connect(&db.url).await.unwrap();
+        diesel::sql_query(query)
+            .get_result::<Count>(&mut conn)
+            .await
+            .unwrap()
+            .n
+    }
+
+    /// Polls `check` until it holds or `within` passes; returns the time it took.
+    pub async fn eventually<F, Fut>(&self, within: Duration, what: &str, mut check: F) -> Duration
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let started = Instant::now();
+        loop {
+            if check().await {
+                return started.elapsed();
+            }
+            assert!(started.elapsed() < within, "not within {within:?}: {what}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Publishes raw bytes to the test's exchange, as a misbehaving publisher might.
+    pub async fn publish_raw(&self, routing_key: &str, event_type: &str, body: &[u8]) {
+        use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+        let connection = lapin::Connection::connect(AMQP, lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .unwrap();
+        let properties = lapin::BasicProperties::default()
+            .with_type(event_type.into())
+            .with_content_type("application/json".into())
+            .with_delivery_mode(2);
+        channel
+            .basic_publish(
+                self.events.exchange.as_str().into(),
+                routing_key.into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
+                body,
+                properties,
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        let _ = connection.close(200, "done".into()).await;
+    }
+
+    /// Messages waiting in one of the test's queues (e.g. a dead-letter queue).
+    pub async fn queue_depth(&self, queue: &str) -> u32 {
+        use lapin::options::QueueDeclareOptions;
+        let connection = lapin::Connection::connect(AMQP, lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        let declared = channel
+            .queue_declare(
+                self.events.queue(queue).as_str().into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        let _ = connection.close(200, "done".into()).await;
+        declared.message_count()
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        for service in [&self.auth, &self.grids, &self.links] {
+            service.stop();
+        }
+        let events = self.events.clone();
+        // Remove the test's queues and exchanges (on a thread: Drop is sync).
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async move {
+                let connection =
+                    lapin::Connection::connect(AMQP, lapin::ConnectionProperties::default())
+                        .await
+                        .ok()?;
+                let channel = connection.create_channel().await.ok()?;
+                gridlink_events::topology::delete(&channel, &events)
+                    .await
+                    .ok()?;
+                connection.close(200, "done".into()).await.ok()
+            })
+        })
+        .join();
+    }
+}
