@@ -28,4 +28,5 @@ fmt: ## Format the code
 	cargo fmt --all
 
 openapi: ## Regenerate the OpenAPI documents in proto-docs/ from the code
-	UPDATE_OPENAPI=1 cargo test --workspace --test api -- openapi::proto_docs_match
+	UPDATE_OPENAPI=1 cargo test -p auth -p grids -p links --test api -- openapi
+	UPDATE_OPENAPI=1 cargo test -p gridlink-e2e --test gateway -- the_served_document

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 
 PROFILE=${PROFILE:-release}
 RUN=.run
-SERVICES=(auth grids links)
+SERVICES=(auth grids links gateway)
 declare -A ADDR=([auth]=127.0.0.1:8081 [grids]=127.0.0.1:8082 [links]=127.0.0.1:8083 [gateway]=127.0.0.1:8080)
 
 mkdir -p "$RUN/logs"
@@ -41,13 +41,17 @@ source "$RUN/secrets.env"
 export AUTH_SIGNING_KEY_FILE="$PWD/$RUN/signing-key.pem"
 export CURSOR_SECRET
 export INTERNAL_TOKENS="auth:$AUTH_TOKEN,gateway:$GATEWAY_TOKEN,grids:$GRIDS_TOKEN,links:$LINKS_TOKEN"
-export TRUSTED_PROXIES=127.0.0.1
 export RUST_LOG=${RUST_LOG:-info}
 
 deploy/local/down.sh --quiet
 for service in "${SERVICES[@]}"; do
-  db_env=()
-  case $service in auth | grids | links) db_env=(DATABASE_URL="postgres://postgres@127.0.0.1:5432/gridlink_$service") ;; esac
+  # Services sit behind the gateway on this machine and believe its
+  # X-Forwarded-For; the gateway faces clients and believes nobody.
+  db_env=(TRUSTED_PROXIES=)
+  case $service in
+    auth | grids | links)
+      db_env=(DATABASE_URL="postgres://postgres@127.0.0.1:5432/gridlink_$service" TRUSTED_PROXIES=127.0.0.1) ;;
+  esac
   env "${db_env[@]}" "$BIN/$service" migrate > "$RUN/logs/$service-migrate.log" 2>&1 \
     || { echo "up: $service migrations failed, see $RUN/logs/$service-migrate.log"; exit 1; }
   upper=$(echo "$service" | tr '[:lower:]' '[:upper:]')
@@ -68,4 +72,5 @@ for service in "${SERVICES[@]}"; do
   curl -fsS "http://${ADDR[$service]}/readyz" > /dev/null || { echo "up: $service is not ready"; exit 1; }
   echo "up: $service ready on http://${ADDR[$service]}"
 done
-echo "up: Gridlink is running. Logs in $RUN/logs/, stop with 'make down'."
+echo "up: Gridlink is running at http://${ADDR[gateway]} (API docs: http://${ADDR[gateway]}/api/v1/docs)."
+echo "up: logs in $RUN/logs/, stop with 'make down'."

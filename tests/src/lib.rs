@@ -3,5 +3,6 @@
 //! exchange and queues no other test uses; and a TCP proxy that can cut a
 //! service's connection to the broker.
 
+pub mod openapi;
 pub mod proxy;
 pub mod stack;

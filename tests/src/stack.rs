@@ -8,13 +8,36 @@ use gridlink_test_support::{LINKS_TOKEN, Running, internal_tokens};
 
 pub const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
-/// The three services, wired together through an isolated topology.
+/// The services, wired together (through an isolated topology when events run).
 pub struct Stack {
     pub auth: Running,
     pub grids: Running,
     pub links: Running,
+    pub gateway: Option<Running>,
     pub events: BrokerSettings,
+    with_events: bool,
     pub client: reqwest::Client,
+}
+
+/// Adjusts a test gateway's configuration before it starts.
+pub type GatewaySetup = Box<dyn FnOnce(&mut gateway::Config)>;
+
+/// What to start.
+pub struct Options {
+    pub events: bool,
+    pub brokers: BrokerUrls,
+    /// Start a gateway, configured by this function.
+    pub gateway: Option<GatewaySetup>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            events: true,
+            brokers: BrokerUrls::default(),
+            gateway: None,
+        }
+    }
 }
 
 /// How each service reaches the broker (a test may route one through a proxy).
@@ -47,6 +70,26 @@ impl Stack {
     }
 
     pub async fn start_with(urls: BrokerUrls) -> Self {
+        Self::start_options(Options {
+            brokers: urls,
+            ..Options::default()
+        })
+        .await
+    }
+
+    /// The services and a gateway in front of them, without events.
+    pub async fn with_gateway(adjust: impl FnOnce(&mut gateway::Config) + 'static) -> Self {
+        Self::start_options(Options {
+            events: false,
+            gateway: Some(Box::new(adjust)),
+            ..Options::default()
+        })
+        .await
+    }
+
+    pub async fn start_options(options: Options) -> Self {
+        let urls = options.brokers;
+        let events_on = options.events;
         let name = format!("gltest-{}", uuid::Uuid::new_v4().simple());
         let events = BrokerSettings::isolated(Secret::new(AMQP), &name);
 
@@ -58,7 +101,7 @@ impl Stack {
         config.database_url = db.url.clone();
         config.signing_key.private_pem = Some(Secret::new(auth::generate_pem().unwrap()));
         config.internal_tokens = internal_tokens();
-        config.events = Some(with_url(&events, &urls.auth));
+        config.events = events_on.then(|| with_url(&events, &urls.auth));
         let app = auth::Application::build(config).await.unwrap();
         let auth = Running::new(app.port(), app.handle(), Some(db));
         tokio::spawn(app.run_until_stopped());
@@ -71,7 +114,7 @@ impl Stack {
         config.database_url = db.url.clone();
         config.auth.base_url = auth.url.clone();
         config.internal_tokens = internal_tokens();
-        config.events = Some(with_url(&events, &urls.grids));
+        config.events = events_on.then(|| with_url(&events, &urls.grids));
         let app = grids::Application::build(config).await.unwrap();
         let grids = Running::new(app.port(), app.handle(), Some(db));
         tokio::spawn(app.run_until_stopped());
@@ -86,16 +129,39 @@ impl Stack {
         config.grids.base_url = grids.url.clone();
         config.grids.service_token = Some(Secret::new(LINKS_TOKEN));
         config.internal_tokens = internal_tokens();
-        config.events = Some(with_url(&events, &urls.links));
+        config.events = events_on.then(|| with_url(&events, &urls.links));
         let app = links::Application::build(config).await.unwrap();
         let links = Running::new(app.port(), app.handle(), Some(db));
         tokio::spawn(app.run_until_stopped());
 
+        let gateway = match options.gateway {
+            None => None,
+            Some(adjust) => {
+                let mut config = gateway::Config::from_env().unwrap();
+                config.http.addr = "127.0.0.1:0".parse().unwrap();
+                config.http.workers = 2;
+                config.auth.base_url = auth.url.clone();
+                config.grids.base_url = grids.url.clone();
+                config.links.base_url = links.url.clone();
+                for upstream in [&mut config.auth, &mut config.grids, &mut config.links] {
+                    upstream.service_token =
+                        Some(Secret::new(gridlink_test_support::GATEWAY_TOKEN));
+                }
+                config.trusted_proxies = gridlink_http::TrustedProxies::default();
+                adjust(&mut config);
+                let app = gateway::Application::build(config).await.unwrap();
+                let running = Running::new(app.port(), app.handle(), None);
+                tokio::spawn(app.run_until_stopped());
+                Some(running)
+            }
+        };
         let stack = Self {
             auth,
             grids,
             links,
+            gateway,
             events,
+            with_events: events_on,
             client: reqwest::Client::new(),
         };
         stack.wait_ready(Duration::from_secs(20)).await;
@@ -123,6 +189,11 @@ impl Stack {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
+    }
+
+    /// The gateway's base URL.
+    pub fn edge(&self) -> &str {
+        &self.gateway.as_ref().expect("the stack runs a gateway").url
     }
 
     /// A count from one service's database.
@@ -217,6 +288,12 @@ impl Drop for Stack {
     fn drop(&mut self) {
         for service in [&self.auth, &self.grids, &self.links] {
             service.stop();
+        }
+        if let Some(gateway) = &self.gateway {
+            gateway.stop();
+        }
+        if !self.with_events {
+            return;
         }
         let events = self.events.clone();
         // Remove the test's queues and exchanges (on a thread: Drop is sync).

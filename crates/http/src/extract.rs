@@ -5,7 +5,7 @@ use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::web::{self, BytesMut};
+use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
@@ -47,7 +47,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|v| v.to_str().unwrap_or("invalid").to_owned());
-        let mut payload = payload.take();
+        let payload = payload.take();
 
         Box::pin(async move {
             match content_type {
@@ -66,21 +66,31 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     ));
                 }
             }
-            if declared_length.is_some_and(|len| len > BODY_LIMIT) {
-                return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
-            }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|_| ApiError::bad_request("the request body could not be read"))?;
-                if body.len() + chunk.len() > BODY_LIMIT {
-                    return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_body(declared_length, payload).await?;
             parse(&body).map(Json)
         })
     }
+}
+
+/// Reads a request body of at most [`BODY_LIMIT`] bytes; larger ones are a
+/// 413 whether announced by Content-Length or found while reading.
+pub async fn read_body(
+    declared_length: Option<usize>,
+    mut payload: Payload,
+) -> Result<Bytes, ApiError> {
+    if declared_length.is_some_and(|len| len > BODY_LIMIT) {
+        return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|_| ApiError::bad_request("the request body could not be read"))?;
+        if body.len() + chunk.len() > BODY_LIMIT {
+            return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn is_json(content_type: &str) -> bool {

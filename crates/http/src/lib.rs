@@ -11,7 +11,7 @@ mod ops;
 mod server;
 
 pub use client_ip::{TrustedProxies, client_ip};
-pub use extract::{BODY_LIMIT, Json, extractor_config};
+pub use extract::{BODY_LIMIT, Json, extractor_config, read_body};
 pub use observe::{RequestId, observe};
 pub use ops::{Metrics, Readiness, fallback, ops_routes};
 pub use server::{HttpSettings, server};

@@ -65,6 +65,9 @@ pub enum ApiError {
         detail: String,
         retry_after_secs: Option<u64>,
     },
+    /// An upstream did not answer in time (the gateway).
+    #[error("{0}")]
+    GatewayTimeout(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -241,6 +244,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -32,12 +32,21 @@ impl ClientSettings {
     /// Reads `<PREFIX>_URL` and `<PREFIX>_TIMEOUT_MS`, plus this service's own
     /// `SERVICE_TOKEN`.
     pub fn from_env(prefix: &str, default_url: &str) -> Result<Self, ConfigError> {
+        Self::from_env_with_timeout(prefix, default_url, Duration::from_secs(2))
+    }
+
+    /// As [`ClientSettings::from_env`], with another default call budget.
+    pub fn from_env_with_timeout(
+        prefix: &str,
+        default_url: &str,
+        timeout: Duration,
+    ) -> Result<Self, ConfigError> {
         Ok(Self {
             base_url: gridlink_config::string(&format!("{prefix}_URL"), default_url),
             service_token: gridlink_config::secret("SERVICE_TOKEN"),
             timeout: Duration::from_millis(gridlink_config::parse(
                 &format!("{prefix}_TIMEOUT_MS"),
-                2_000,
+                timeout.as_millis() as u64,
             )?),
             connect_timeout: Duration::from_millis(500),
             retries: 1,

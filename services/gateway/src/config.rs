@@ -1,0 +1,79 @@
+//! The gateway's settings, all from the environment.
+
+use std::time::Duration;
+
+use gridlink_access_token::TokenAudience;
+use gridlink_config::{ConfigError, parse};
+use gridlink_http::{HttpSettings, TrustedProxies};
+use gridlink_rest_client::ClientSettings;
+
+use crate::ratelimit::Quota;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `GATEWAY_ADDR` (default 127.0.0.1:8080) and `HTTP_WORKERS`.
+    pub http: HttpSettings,
+    /// `AUTH_URL`, `AUTH_TIMEOUT_MS` (default 10 s: logins queue for hashing).
+    pub auth: ClientSettings,
+    /// `GRIDS_URL`, `GRIDS_TIMEOUT_MS` (default 3 s).
+    pub grids: ClientSettings,
+    /// `LINKS_URL`, `LINKS_TIMEOUT_MS` (default 3 s).
+    pub links: ClientSettings,
+    pub tokens: TokenAudience,
+    /// `TRUSTED_PROXIES`: whose X-Forwarded-For names the client.
+    pub trusted_proxies: TrustedProxies,
+    /// `RATE_LIMIT_ANONYMOUS_PER_MINUTE` per client IP (default 600).
+    pub anonymous: Quota,
+    /// `RATE_LIMIT_USER_PER_MINUTE` per signed-in user (default 1200).
+    pub users: Quota,
+    /// `REDIS_URL`: share rate limits between replicas (unset: in memory).
+    pub redis_url: Option<String>,
+    /// `RATE_LIMIT_PREFIX`: Redis key prefix (default `gridlink:ratelimit:`).
+    pub redis_prefix: String,
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call from a browser.
+    pub cors_origins: Vec<String>,
+    /// `GATEWAY_BREAKER_FAILURES`: consecutive failures that open an upstream's circuit.
+    pub breaker_failures: u32,
+    /// `GATEWAY_BREAKER_OPEN_SECS`: how long an open circuit answers 503 before probing.
+    pub breaker_open: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let per_minute = |limit: u32| Quota {
+            limit,
+            window: Duration::from_secs(60),
+        };
+        Ok(Self {
+            http: HttpSettings::from_env("GATEWAY_ADDR", 8080)?,
+            auth: ClientSettings::from_env_with_timeout(
+                "AUTH",
+                "http://127.0.0.1:8081",
+                Duration::from_secs(10),
+            )?,
+            grids: ClientSettings::from_env_with_timeout(
+                "GRIDS",
+                "http://127.0.0.1:8082",
+                Duration::from_secs(3),
+            )?,
+            links: ClientSettings::from_env_with_timeout(
+                "LINKS",
+                "http://127.0.0.1:8083",
+                Duration::from_secs(3),
+            )?,
+            tokens: TokenAudience::from_env(),
+            trusted_proxies: TrustedProxies::parse(&gridlink_config::list("TRUSTED_PROXIES"))
+                .map_err(|reason| ConfigError {
+                    name: "TRUSTED_PROXIES".into(),
+                    reason,
+                })?,
+            anonymous: per_minute(parse("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 600)?),
+            users: per_minute(parse("RATE_LIMIT_USER_PER_MINUTE", 1200)?),
+            redis_url: gridlink_config::var("REDIS_URL"),
+            redis_prefix: gridlink_config::string("RATE_LIMIT_PREFIX", "gridlink:ratelimit:"),
+            cors_origins: gridlink_config::list("CORS_ALLOWED_ORIGINS"),
+            breaker_failures: parse("GATEWAY_BREAKER_FAILURES", 5)?,
+            breaker_open: Duration::from_secs(parse("GATEWAY_BREAKER_OPEN_SECS", 5)?),
+        })
+    }
+}

@@ -1,0 +1,24 @@
+use std::process::ExitCode;
+
+use gateway::{Application, Config};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let _telemetry = gridlink_telemetry::init("gateway");
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => return gridlink_http::cli::exit("gateway", Err(e.into())),
+    };
+    let result = match command.as_str() {
+        "serve" => match Application::build(config).await {
+            Ok(app) => app.run_until_stopped().await.map_err(Into::into),
+            Err(e) => Err(e),
+        },
+        // Nothing to migrate: the gateway has no database. Accepted so every
+        // service answers the same commands.
+        "migrate" => Ok(()),
+        _ => return gridlink_http::cli::usage("gateway [serve | migrate]"),
+    };
+    gridlink_http::cli::exit("gateway", result)
+}

@@ -1,0 +1,215 @@
+//! GET /api/v1/profiles/{username}: a user's public page in one response, for
+//! exactly three backend calls whatever its size: the user (auth), their
+//! public grids (grids), and the live links of all those grids (links).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use gridlink_problem::{FieldError, ProblemSchema, problem_response};
+use gridlink_rest_client::ClientError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::edge;
+use crate::state::{Backend, Gateway};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileUser {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileLink {
+    pub slug: String,
+    pub grid: String,
+    pub title: String,
+    pub url: String,
+    pub background: Option<String>,
+    pub width: i16,
+    pub height: i16,
+    pub position: i32,
+    pub created_on: DateTime<Utc>,
+    pub modified_on: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileGrid {
+    pub slug: String,
+    pub owner: String,
+    pub title: String,
+    pub description: String,
+    pub visibility: String,
+    pub created_on: DateTime<Utc>,
+    pub modified_on: DateTime<Utc>,
+    /// The grid's live links, in position order.
+    pub links: Vec<ProfileLink>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Profile {
+    pub user: ProfileUser,
+    /// Public grids, newest first.
+    pub grids: Vec<ProfileGrid>,
+}
+
+/// A failed part of the profile, said as the problem's `errors`.
+fn part_failed(part: &str, backend: &Backend, error: &ClientError) -> HttpResponse {
+    let status = match error {
+        ClientError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+        ClientError::Unreachable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    let message = error.to_string();
+    let mut response = problem_response(
+        status,
+        format!(
+            "the profile's {part} could not be loaded from the {} service",
+            backend.name
+        ),
+        Some(&[FieldError::new(part, message)]),
+    );
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static("1"),
+        );
+    }
+    response
+}
+
+fn circuit_open(part: &str, backend: &Backend, wait: std::time::Duration) -> HttpResponse {
+    let mut response = problem_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "the profile's {part} are unavailable: the {} service is failing",
+            backend.name
+        ),
+        Some(&[FieldError::new(part, "circuit open")]),
+    );
+    if let Ok(value) =
+        actix_web::http::header::HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+    {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// Runs one backend call under that backend's circuit breaker.
+async fn call<T>(
+    part: &str,
+    backend: &Backend,
+    work: impl Future<Output = Result<T, ClientError>>,
+) -> Result<T, HttpResponse> {
+    backend
+        .admit()
+        .map_err(|wait| circuit_open(part, backend, wait))?;
+    let result = work.await;
+    let failed = matches!(
+        &result,
+        Err(ClientError::Timeout { .. }
+            | ClientError::Unreachable { .. }
+            | ClientError::Status {
+                status: 502..=504,
+                ..
+            })
+    );
+    backend.record(!failed);
+    result.map_err(|e| part_failed(part, backend, &e))
+}
+
+/// A user's public profile: their public grids with each grid's live links.
+#[utoipa::path(
+    tag = "profiles",
+    params(("username" = String, Path, description = "Case-insensitive")),
+    responses(
+        (status = 200, body = Profile),
+        (status = 404, description = "Unknown or deleted user", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 502, description = "A backend failed; `errors` names the part", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 504, description = "A backend did not answer in time", body = ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/profiles/{username}")]
+pub async fn profile(
+    req: HttpRequest,
+    gateway: web::Data<Gateway>,
+    username: web::Path<String>,
+) -> HttpResponse {
+    let admitted = match edge::admit(&req, &gateway).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal,
+    };
+    let mut response = match assemble(&gateway, &username).await {
+        Ok(profile) => HttpResponse::Ok().json(profile),
+        Err(response) => response,
+    };
+    admitted.decorate(&mut response);
+    response
+}
+
+async fn assemble(gateway: &Gateway, username: &str) -> Result<Profile, HttpResponse> {
+    let user = call(
+        "user",
+        &gateway.auth,
+        gateway.users.user_by_username(username),
+    )
+    .await?
+    .ok_or_else(|| problem_response(StatusCode::NOT_FOUND, "no such user".into(), None))?;
+    let grids = call(
+        "grids",
+        &gateway.grids,
+        gateway.grids_client.public_grids(&user.id),
+    )
+    .await?;
+    let slugs: Vec<String> = grids.iter().map(|g| g.slug.clone()).collect();
+    let mut links = call(
+        "links",
+        &gateway.links,
+        gateway.links_client.links_of_grids(&slugs),
+    )
+    .await?;
+    Ok(Profile {
+        user: ProfileUser {
+            id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            bio: user.bio,
+            created_at: user.created_at,
+        },
+        grids: grids
+            .into_iter()
+            .map(|g| ProfileGrid {
+                links: links
+                    .remove(&g.slug)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|l| ProfileLink {
+                        slug: l.slug,
+                        grid: l.grid,
+                        title: l.title,
+                        url: l.url,
+                        background: l.background,
+                        width: l.width,
+                        height: l.height,
+                        position: l.position,
+                        created_on: l.created_on,
+                        modified_on: l.modified_on,
+                    })
+                    .collect(),
+                slug: g.slug,
+                owner: g.owner,
+                title: g.title,
+                description: g.description,
+                visibility: g.visibility,
+                created_on: g.created_on,
+                modified_on: g.modified_on,
+            })
+            .collect(),
+    })
+}

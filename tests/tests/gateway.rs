@@ -1,0 +1,803 @@
+//! The gateway in front of the real services.
+
+use std::time::{Duration, Instant};
+
+use gridlink_e2e::proxy::Proxy;
+use gridlink_e2e::stack::Stack;
+use gridlink_test_support::{PASSWORD, User, signup, statements};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// HTTP requests a service answered, other than its own metrics scrapes.
+async fn requests_served(client: &reqwest::Client, url: &str) -> u64 {
+    let text = client
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("http_requests_total") && !l.contains("route=\"/metrics\""))
+        .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
+        .sum()
+}
+
+async fn call(
+    stack: &Stack,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = stack
+        .client
+        .request(method, format!("{}{path}", stack.edge()));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+async fn json_of(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status, "{}", response.url());
+    let text = response.text().await.unwrap();
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn every_public_route_is_reachable_through_the_gateway() {
+    let stack = Stack::with_gateway(|_| {}).await;
+    let signed_up = json_of(
+        call(
+            &stack,
+            Method::POST,
+            "/api/v1/auth/signup",
+            None,
+            Some(json!({"username": "alice", "email": "alice@example.com", "password": PASSWORD})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let token = signed_up["access_token"].as_str().unwrap().to_owned();
+    let t = Some(token.as_str());
+    let login = json_of(
+        call(
+            &stack,
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "alice", "password": PASSWORD})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let refreshed = json_of(
+        call(
+            &stack,
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": login["refresh_token"]})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    json_of(
+        call(
+            &stack,
+            Method::POST,
+            "/api/v1/auth/logout",
+            None,
+            Some(json!({"refresh_token": refreshed["refresh_token"]})),
+        )
+        .await,
+        204,
+    )
+    .await;
+    json_of(
+        call(&stack, Method::GET, "/api/v1/auth/jwks.json", None, None).await,
+        200,
+    )
+    .await;
+    json_of(
+        call(&stack, Method::GET, "/api/v1/users/me", t, None).await,
+        200,
+    )
+    .await;
+    json_of(
+        call(
+            &stack,
+            Method::PATCH,
+            "/api/v1/users/me",
+            t,
+            Some(json!({"bio": "hi"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    json_of(
+        call(&stack, Method::GET, "/api/v1/users/alice", None, None).await,
+        200,
+    )
+    .await;
+
+    let grid = json_of(
+        call(
+            &stack,
+            Method::POST,
+            "/api/v1/grids",
+            t,
+            Some(json!({"title": "g"})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let grid_path = format!("/api/v1/grids/{}", grid["slug"].as_str().unwrap());
+    json_of(
+        call(&stack, Method::GET, "/api/v1/grids?owner=me", t, None).await,
+        200,
+    )
+    .await;
+    json_of(call(&stack, Method::GET, &grid_path, None, None).await, 200).await;
+    json_of(
+        call(
+            &stack,
+            Method::PATCH,
+            &grid_path,
+            t,
+            Some(json!({"title": "g2"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    let link = json_of(
+        call(
+            &stack,
+            Method::POST,
+            "/api/v1/links",
+            t,
+            Some(json!({"grid": grid["slug"], "title": "rust", "url": "https://rust-lang.org"})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let link_path = format!("/api/v1/links/{}", link["slug"].as_str().unwrap());
+    json_of(call(&stack, Method::GET, &link_path, None, None).await, 200).await;
+    json_of(
+        call(
+            &stack,
+            Method::GET,
+            &format!("/api/v1/links?grid={}", grid["slug"].as_str().unwrap()),
+            None,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let found = json_of(
+        call(&stack, Method::GET, "/api/v1/links?q=rust", t, None).await,
+        200,
+    )
+    .await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    json_of(
+        call(
+            &stack,
+            Method::PATCH,
+            &link_path,
+            t,
+            Some(json!({"width": 2})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    json_of(
+        call(
+            &stack,
+            Method::PUT,
+            "/api/v1/links/order",
+            t,
+            Some(json!({"grid": grid["slug"], "links": [link["slug"]]})),
+        )
+        .await,
+        204,
+    )
+    .await;
+    let profile = json_of(
+        call(&stack, Method::GET, "/api/v1/profiles/alice", None, None).await,
+        200,
+    )
+    .await;
+    assert_eq!(profile["grids"][0]["links"][0]["title"], "rust");
+    json_of(call(&stack, Method::DELETE, &link_path, t, None).await, 204).await;
+    json_of(call(&stack, Method::DELETE, &grid_path, t, None).await, 204).await;
+    json_of(
+        call(
+            &stack,
+            Method::PUT,
+            "/api/v1/users/me/password",
+            t,
+            Some(json!({"current_password": PASSWORD, "new_password": "another long passphrase"})),
+        )
+        .await,
+        204,
+    )
+    .await;
+    json_of(
+        call(
+            &stack,
+            Method::DELETE,
+            "/api/v1/users/me",
+            t,
+            Some(json!({"password": "another long passphrase"})),
+        )
+        .await,
+        202,
+    )
+    .await;
+    json_of(
+        call(&stack, Method::GET, "/api/v1/openapi.json", None, None).await,
+        200,
+    )
+    .await;
+    let docs = call(&stack, Method::GET, "/api/v1/docs", None, None).await;
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("/api/v1/openapi.json"));
+}
+
+#[tokio::test]
+async fn bad_tokens_are_refused_at_the_edge_without_bothering_a_service() {
+    let stack = Stack::with_gateway(|_| {}).await;
+    let alice = signup(&stack.client, &stack.auth.url, "alice").await;
+    let rogue = gridlink_test_support::spawn_auth().await;
+    let mallory = signup(&stack.client, &rogue.url, "mallory").await;
+    let parts: Vec<&str> = alice.access_token.split('.').collect();
+    let mut flipped = parts[2].as_bytes().to_vec();
+    flipped[3] = if flipped[3] == b'A' { b'B' } else { b'A' };
+    let none_header = "eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0"; // {"alg":"none","typ":"at+jwt"}
+    let bad = [
+        "garbage".to_owned(),
+        format!("{none_header}.{}.", parts[1]),
+        format!(
+            "{}.{}.{}",
+            parts[0],
+            parts[1],
+            String::from_utf8(flipped).unwrap()
+        ),
+        mallory.access_token.clone(),
+    ];
+    // Warm up the gateway's key cache with one good call.
+    assert_eq!(
+        call(
+            &stack,
+            Method::GET,
+            "/api/v1/grids?owner=me",
+            Some(&alice.access_token),
+            None
+        )
+        .await
+        .status(),
+        200
+    );
+    let before = requests_served(&stack.client, &stack.grids.url).await;
+    for token in &bad {
+        let response = call(
+            &stack,
+            Method::GET,
+            "/api/v1/grids?owner=me",
+            Some(token),
+            None,
+        )
+        .await;
+        assert_eq!(response.status(), 401, "{token}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+    }
+    assert_eq!(
+        call(
+            &stack,
+            Method::GET,
+            "/api/v1/profiles/alice",
+            Some("garbage"),
+            None
+        )
+        .await
+        .status(),
+        401
+    );
+    assert_eq!(
+        requests_served(&stack.client, &stack.grids.url).await,
+        before,
+        "no bad token reached grids"
+    );
+    // The public profile stays public without a token.
+    assert_eq!(
+        call(&stack, Method::GET, "/api/v1/profiles/alice", None, None)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn internal_routes_are_unreachable_however_spelled() {
+    let stack = Stack::with_gateway(|_| {}).await;
+    signup(&stack.client, &stack.auth.url, "alice").await;
+    let before = requests_served(&stack.client, &stack.auth.url).await;
+    for path in [
+        "/internal/v1/users/by-username/alice",
+        "//internal/v1/users/by-username/alice",
+        "/%69nternal/v1/users/by-username/alice",
+        "/api/v1/users/../../../internal/v1/users/by-username/alice",
+        "/api/v1/users/%2e%2e/%2e%2e/%2e%2e/internal/v1/users/by-username/alice",
+        "/api/v1/users/..%2f..%2f..%2finternal/v1/users/by-username/alice",
+        "/api/v1/users/%252e%252e%252f%252e%252e%252f%252e%252e%252finternal/v1/users/by-username/alice",
+        "/api/v1/users/..\\..\\..\\internal/v1/users/by-username/alice",
+        "/INTERNAL/v1/users/by-username/alice",
+    ] {
+        let response = stack
+            .client
+            .get(format!("{}{path}", stack.edge()))
+            .bearer_auth(gridlink_test_support::GATEWAY_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            matches!(response.status().as_u16(), 400 | 404),
+            "{path} -> {}",
+            response.status()
+        );
+    }
+    assert_eq!(
+        requests_served(&stack.client, &stack.auth.url).await,
+        before,
+        "nothing reached auth"
+    );
+}
+
+#[tokio::test]
+async fn anonymous_callers_are_rate_limited_with_the_standard_headers() {
+    let stack = Stack::with_gateway(|c| c.anonymous.limit = 5).await;
+    for i in 0..5 {
+        let response = call(&stack, Method::GET, "/api/v1/users/nobody", None, None).await;
+        assert_eq!(response.status(), 404);
+        assert_eq!(
+            response.headers()["ratelimit-policy"],
+            "\"default\";q=5;w=60"
+        );
+        assert!(
+            response.headers()["ratelimit"]
+                .to_str()
+                .unwrap()
+                .contains(&format!("r={}", 4 - i))
+        );
+    }
+    let refused = call(&stack, Method::GET, "/api/v1/users/nobody", None, None).await;
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after));
+    assert!(refused.headers().contains_key("ratelimit"));
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+}
+
+#[tokio::test]
+async fn two_gateways_share_one_limit_through_redis() {
+    let prefix = format!("gltest:{}:", uuid::Uuid::new_v4().simple());
+    let shared = |prefix: String| {
+        move |c: &mut gateway::Config| {
+            c.anonymous.limit = 6;
+            c.redis_url = Some("redis://127.0.0.1:6379".into());
+            c.redis_prefix = prefix;
+        }
+    };
+    let first = Stack::with_gateway(shared(prefix.clone())).await;
+    let second_gateway = {
+        let mut config = gateway::Config::from_env().unwrap();
+        config.http.addr = "127.0.0.1:0".parse().unwrap();
+        config.http.workers = 1;
+        config.auth.base_url = first.auth.url.clone();
+        config.grids.base_url = first.grids.url.clone();
+        config.links.base_url = first.links.url.clone();
+        shared(prefix)(&mut config);
+        let app = gateway::Application::build(config).await.unwrap();
+        let url = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        url
+    };
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let base = if i % 2 == 0 {
+            first.edge().to_owned()
+        } else {
+            second_gateway.clone()
+        };
+        let response = first
+            .client
+            .get(format!("{base}/api/v1/users/nobody"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [404, 404, 404, 404, 404, 404, 429, 429],
+        "one budget across both replicas"
+    );
+}
+
+#[tokio::test]
+async fn the_request_id_is_echoed_and_passed_on() {
+    let stack = Stack::with_gateway(|_| {}).await;
+    let response = stack
+        .client
+        .get(format!("{}/api/v1/users/nobody", stack.edge()))
+        .header("x-request-id", "front-end-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "front-end-123");
+    let generated = call(
+        &stack,
+        Method::GET,
+        "/api/v1/grids/gr_00000000000000000000000000000000",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(generated.headers()["x-request-id"].len(), 32);
+    // Security headers on every answer.
+    assert_eq!(generated.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(generated.headers()["x-frame-options"], "DENY");
+}
+
+#[tokio::test]
+async fn cors_is_granted_only_to_allowed_origins() {
+    let stack = Stack::with_gateway(|c| c.cors_origins = vec!["https://app.example".into()]).await;
+    let preflight = stack
+        .client
+        .request(Method::OPTIONS, format!("{}/api/v1/grids", stack.edge()))
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let other = stack
+        .client
+        .get(format!("{}/api/v1/users/nobody", stack.edge()))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn a_frozen_upstream_is_answered_504_quickly() {
+    let frozen = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let frozen_url = format!("http://{}", frozen.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = frozen.accept().await {
+            held.push(socket); // accept and never answer
+        }
+    });
+    let stack = Stack::with_gateway(move |c| {
+        c.links.base_url = frozen_url;
+        c.links.timeout = Duration::from_millis(300);
+    })
+    .await;
+    let started = Instant::now();
+    let response = call(
+        &stack,
+        Method::GET,
+        "/api/v1/links/li_00000000000000000000000000000000",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 504);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    // Other routes are unaffected.
+    assert_eq!(
+        call(&stack, Method::GET, "/api/v1/users/nobody", None, None)
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_dead_upstream_opens_the_circuit_and_it_recovers() {
+    let stack = Stack::with_gateway(|_| {}).await;
+    let proxy = Proxy::start(
+        stack
+            .links
+            .url
+            .trim_start_matches("http://")
+            .parse()
+            .unwrap(),
+    )
+    .await;
+    let proxied = format!("http://{}", proxy.addr);
+    // A gateway whose links upstream goes through the proxy.
+    let mut config = gateway::Config::from_env().unwrap();
+    config.http.addr = "127.0.0.1:0".parse().unwrap();
+    config.http.workers = 1;
+    config.auth.base_url = stack.auth.url.clone();
+    config.grids.base_url = stack.grids.url.clone();
+    config.links.base_url = proxied;
+    config.breaker_failures = 3;
+    config.breaker_open = Duration::from_secs(2);
+    let app = gateway::Application::build(config).await.unwrap();
+    let edge = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let get = |path: &'static str| {
+        let (client, edge) = (stack.client.clone(), edge.clone());
+        async move { client.get(format!("{edge}{path}")).send().await.unwrap() }
+    };
+    let link = "/api/v1/links/li_00000000000000000000000000000000";
+    assert_eq!(
+        get(link).await.status(),
+        404,
+        "healthy: the service answers"
+    );
+
+    proxy.cut();
+    let mut statuses = Vec::new();
+    let started = Instant::now();
+    for _ in 0..6 {
+        statuses.push(get(link).await.status());
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "503s come fast: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::SERVICE_UNAVAILABLE),
+        "{statuses:?}"
+    );
+    let open = get(link).await;
+    assert!(open.headers().contains_key("retry-after"));
+    let metrics = stack
+        .client
+        .get(format!("{edge}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), 200, "the gateway itself stays ready");
+    let text = stack
+        .client
+        .get(format!("{edge}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let links_circuit = text
+        .lines()
+        .find(|l| l.starts_with("gateway_circuit_state") && l.contains("upstream=\"links\""))
+        .unwrap();
+    assert!(
+        links_circuit.ends_with(" 2"),
+        "the links circuit is open: {links_circuit}"
+    );
+    assert_eq!(
+        get("/api/v1/users/nobody").await.status(),
+        404,
+        "other upstreams are unaffected"
+    );
+
+    proxy.restore();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(
+        get(link).await.status(),
+        404,
+        "the probe succeeds and the circuit closes"
+    );
+    assert_eq!(get(link).await.status(), 404);
+}
+
+async fn user_with_grids(stack: &Stack, name: &str, grids: usize) -> User {
+    let user = signup(&stack.client, &stack.auth.url, name).await;
+    for g in 0..grids {
+        let grid: Value = stack
+            .client
+            .post(format!("{}/api/v1/grids", stack.grids.url))
+            .bearer_auth(&user.access_token)
+            .json(&json!({"title": format!("grid {g}")}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for l in 0..2 {
+            stack
+                .client
+                .post(format!("{}/api/v1/links", stack.links.url))
+                .bearer_auth(&user.access_token)
+                .json(&json!({"grid": grid["slug"], "title": format!("{g}-{l}"), "url": "https://example.com"}))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    user
+}
+
+#[tokio::test]
+async fn the_profile_page_costs_three_backend_calls_whatever_its_size() {
+    let stack = Stack::with_gateway(|_| {}).await;
+    let small = user_with_grids(&stack, "small", 1).await;
+    let big = user_with_grids(&stack, "big", 50).await;
+    // A private grid never shows on the profile.
+    stack
+        .client
+        .post(format!("{}/api/v1/grids", stack.grids.url))
+        .bearer_auth(&big.access_token)
+        .json(&json!({"title": "secret", "visibility": "private"}))
+        .send()
+        .await
+        .unwrap();
+
+    for (user, grids) in [(&small, 1), (&big, 50)] {
+        let services = [&stack.auth.url, &stack.grids.url, &stack.links.url];
+        let mut before = Vec::new();
+        for url in services {
+            before.push((
+                requests_served(&stack.client, url).await,
+                statements(&stack.client, url).await,
+            ));
+        }
+        let profile = json_of(
+            call(
+                &stack,
+                Method::GET,
+                &format!("/api/v1/profiles/{}", user.username.to_uppercase()),
+                None,
+                None,
+            )
+            .await,
+            200,
+        )
+        .await;
+        for (url, (requests, sql)) in services.iter().zip(before) {
+            assert_eq!(
+                requests_served(&stack.client, url).await - requests,
+                1,
+                "one call to {url}"
+            );
+            assert_eq!(
+                statements(&stack.client, url).await - sql,
+                1,
+                "one statement in {url}"
+            );
+        }
+        assert_eq!(profile["user"]["id"], user.id.as_str());
+        let shown = profile["grids"].as_array().unwrap();
+        assert_eq!(shown.len(), grids);
+        assert_eq!(
+            shown[0]["title"],
+            format!("grid {}", grids - 1),
+            "newest first"
+        );
+        for grid in shown {
+            let titles: Vec<&str> = grid["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["title"].as_str().unwrap())
+                .collect();
+            assert_eq!(titles.len(), 2);
+            assert!(
+                titles[0].ends_with("-0") && titles[1].ends_with("-1"),
+                "links in position order"
+            );
+        }
+    }
+    let missing = call(&stack, Method::GET, "/api/v1/profiles/nobody", None, None).await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_backend_is_named_in_the_profile_problem() {
+    let stack = Stack::with_gateway(|c| c.links.base_url = "http://127.0.0.1:1".into()).await;
+    user_with_grids(&stack, "carol", 1).await;
+    let response = call(&stack, Method::GET, "/api/v1/profiles/carol", None, None).await;
+    assert_eq!(response.status(), 503);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "links");
+    assert!(problem["detail"].as_str().unwrap().contains("links"));
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_at_the_edge() {
+    let stack = Stack::with_gateway(|_| {}).await;
+    let before = requests_served(&stack.client, &stack.auth.url).await;
+    let response = call(
+        &stack,
+        Method::POST,
+        "/api/v1/auth/signup",
+        None,
+        Some(json!({"username": "x".repeat(70_000)})),
+    )
+    .await;
+    assert_eq!(response.status(), 413);
+    assert_eq!(
+        requests_served(&stack.client, &stack.auth.url).await,
+        before
+    );
+}
+
+#[tokio::test]
+async fn the_served_document_is_the_generated_public_contract() {
+    let generated = gridlink_e2e::openapi::public_document()
+        .to_pretty_json()
+        .unwrap()
+        + "\n";
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(gridlink_e2e::openapi::FILE, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(gridlink_e2e::openapi::FILE).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "proto-docs/gateway.openapi.json is stale: run `make openapi`"
+    );
+    let document: Value = serde_json::from_str(&generated).unwrap();
+    let paths = document["paths"].as_object().unwrap();
+    assert!(paths.keys().all(|p| !p.starts_with("/internal")));
+    for expected in [
+        "/api/v1/profiles/{username}",
+        "/api/v1/auth/signup",
+        "/api/v1/grids/{slug}",
+        "/api/v1/links/order",
+    ] {
+        assert!(paths.contains_key(expected), "{expected} missing");
+    }
+}
