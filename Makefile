@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down test lint fmt openapi infra
+.PHONY: help up down test lint fmt openapi infra bench-load bench k8s-check
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -16,9 +16,13 @@ down: ## Stop what `make up` started
 infra: ## Start (or install) PostgreSQL, RabbitMQ and Redis if they are not running
 	@deploy/local/infra.sh
 
-test: infra ## Run every test: unit, integration (real PostgreSQL/RabbitMQ), end to end
+test: infra ## Run every test: unit, integration (real PostgreSQL/RabbitMQ), end to end, manifests
 	@deploy/local/databases.sh --sweep-tests
 	cargo test --workspace --all-targets --locked
+	@deploy/local/k8s-check.sh
+
+k8s-check: ## Render every Kustomize overlay and validate it offline; lint the compose file
+	@deploy/local/k8s-check.sh
 
 lint: ## rustfmt and clippy, warnings denied
 	cargo fmt --all --check
@@ -30,3 +34,9 @@ fmt: ## Format the code
 openapi: ## Regenerate the OpenAPI documents in proto-docs/ from the code
 	UPDATE_OPENAPI=1 cargo test -p auth -p grids -p links --test api -- openapi
 	UPDATE_OPENAPI=1 cargo test -p gridlink-e2e --test gateway -- the_served_document
+
+bench-load: ## Load the seed-scale dataset (10,000 users, 1,000,000 links) into the running stack
+	@deploy/bench/load.sh
+
+bench: bench-load ## Measure latency and throughput against the running stack (make up first)
+	@deploy/bench/run.sh

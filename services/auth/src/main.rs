@@ -6,6 +6,12 @@ use auth::{Application, Config};
 async fn main() -> ExitCode {
     let _telemetry = gridlink_telemetry::init("auth");
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    if command == "probe" {
+        let addr = std::env::args()
+            .nth(2)
+            .unwrap_or_else(|| "127.0.0.1:8081".into());
+        return gridlink_http::cli::probe(&addr);
+    }
     if command == "generate-key" {
         return gridlink_http::cli::exit("auth", auth::generate_pem().map(|pem| print!("{pem}")));
     }
@@ -21,7 +27,11 @@ async fn main() -> ExitCode {
         "migrate" => auth::migrate(&config)
             .await
             .map(gridlink_http::cli::report_migrations),
-        _ => return gridlink_http::cli::usage("auth [serve | migrate | generate-key]"),
+        _ => {
+            return gridlink_http::cli::usage(
+                "auth [serve | migrate | probe [addr] | generate-key]",
+            );
+        }
     };
     gridlink_http::cli::exit("auth", result)
 }

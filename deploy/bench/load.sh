@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Loads the seed-scale dataset: users user_00000 … user_09999, each with 10
+# public grids of 10 links (1,000,000 links), straight into each service's own
+# database through that service's schema. Every user's password is
+# "benchmark passphrase 2026" (one real argon2id hash, shared).
+# Safe to re-run: a database that already holds the data is skipped.
+# Needs the databases migrated (make up does that).
+set -euo pipefail
+SERVER=${BENCH_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}
+USERS=${BENCH_USERS:-10000}
+psql_db() { psql "$SERVER/$1" -v ON_ERROR_STOP=1 -qtA "${@:2}"; }
+
+AUTH_URL=${AUTH_URL:-http://127.0.0.1:8081}
+PASSWORD="benchmark passphrase 2026"
+
+# One real argon2id hash of the benchmark password, made by the auth service
+# itself (a seed user signs up), shared by every benchmark user.
+curl -fsS -o /dev/null -X POST "$AUTH_URL/api/v1/auth/signup" -H 'content-type: application/json' \
+  -d "{\"username\":\"bench_seed\",\"email\":\"bench_seed@bench.example\",\"password\":\"$PASSWORD\"}" 2>/dev/null || true
+HASH=$(psql_db gridlink_auth -c "SELECT password_hash FROM users WHERE username = 'bench_seed'")
+if [ -z "$HASH" ]; then
+  echo "bench-load: the auth service must be running at $AUTH_URL (make up)" >&2
+  exit 1
+fi
+
+loaded() { [ "$(psql_db "$1" -c "SELECT count(*) >= $2 FROM $3 WHERE $4")" = t ]; }
+
+started=$(date +%s)
+if loaded gridlink_auth "$USERS" users "username LIKE 'user\_%'"; then
+  echo "bench-load: users already loaded"
+else
+  psql_db gridlink_auth -c "
+    INSERT INTO users (slug, username, email, display_name, bio, password_hash)
+    SELECT 'us_' || md5('u' || i), 'user_' || lpad(i::text, 5, '0'), 'user_' || lpad(i::text, 5, '0') || '@bench.example',
+           'User ' || i, 'Benchmark user ' || i, '$HASH'
+    FROM generate_series(0, $USERS - 1) AS i
+    ON CONFLICT DO NOTHING;
+    ANALYZE users;"
+  echo "bench-load: users loaded"
+fi
+
+if loaded gridlink_grids "$((USERS * 10))" grids "title LIKE 'Bench grid %'"; then
+  echo "bench-load: grids already loaded"
+else
+  psql_db gridlink_grids -c "
+    INSERT INTO grids (slug, owner, title, description, visibility)
+    SELECT 'gr_' || md5('g' || i), 'us_' || md5('u' || (i / 10)), 'Bench grid ' || i, 'Grid ' || (i % 10) || ' of its owner', 'public'
+    FROM generate_series(0, $USERS * 10 - 1) AS i
+    ON CONFLICT DO NOTHING;
+    ANALYZE grids;"
+  echo "bench-load: grids loaded"
+fi
+
+if loaded gridlink_links "$((USERS * 100))" links "title LIKE 'Bench link %'"; then
+  echo "bench-load: links already loaded"
+else
+  psql_db gridlink_links -c "
+    SET maintenance_work_mem = '256MB';
+    INSERT INTO links (slug, grid, owner, title, url, width, height, position)
+    SELECT 'li_' || md5('l' || i), 'gr_' || md5('g' || (i / 10)), 'us_' || md5('u' || (i / 100)),
+           'Bench link ' || i, 'https://example.com/bench/' || i, 1 + i % 2, 1, i % 10
+    FROM generate_series(0, $USERS * 100 - 1) AS i
+    ON CONFLICT DO NOTHING;
+    ANALYZE links;"
+  echo "bench-load: links loaded"
+fi
+echo "bench-load: done in $(( $(date +%s) - started ))s"

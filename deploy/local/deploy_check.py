@@ -1,0 +1,46 @@
+"""Keeps deploy/docker-compose.yml and k8s/ in step with the services: every
+environment variable given to a Gridlink container must be one the README's
+configuration table documents (which the services read), and every listen
+address must use the service's port. Run by `make k8s-check`."""
+import re
+import sys
+
+import yaml
+
+readme = open("README.md").read()
+table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+known = set()
+for row in table.splitlines():
+    if row.startswith("| `"):
+        known.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1]))
+ports = {"GATEWAY_ADDR": "8080", "AUTH_ADDR": "8081", "GRIDS_ADDR": "8082", "LINKS_ADDR": "8083"}
+problems = []
+
+
+def check(where, name, value):
+    if name not in known:
+        problems.append(f"{where}: {name} is not a documented setting")
+    if name in ports and not str(value).endswith(":" + ports[name]):
+        problems.append(f"{where}: {name}={value} does not use port {ports[name]}")
+
+
+compose = yaml.safe_load(open("deploy/docker-compose.yml"))
+for name, service in compose["services"].items():
+    if service.get("image") == "gridlink:latest":
+        for key, value in (service.get("environment") or {}).items():
+            check(f"compose {name}", key, value)
+for path in sys.argv[1:]:
+    for doc in yaml.safe_load_all(open(path)):
+        if not doc:
+            continue
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] in ("auth", "grids", "links", "gateway"):
+            for key, value in doc["data"].items():
+                check(f"{path} ConfigMap {doc['metadata']['name']}", key, value)
+        if doc["kind"] in ("Deployment", "Job"):
+            for container in doc["spec"]["template"]["spec"]["containers"]:
+                for env in container.get("env", []):
+                    check(f"{path} {doc['kind']} {doc['metadata']['name']}", env["name"], "")
+if problems:
+    print("\n".join(problems))
+    sys.exit(1)
+print(f"deploy-check: compose and {len(sys.argv) - 1} rendered manifests use only documented settings")
