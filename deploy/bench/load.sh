@@ -60,7 +60,7 @@ else
     SELECT 'li_' || md5('l' || i), 'gr_' || md5('g' || (i / 10)), 'us_' || md5('u' || (i / 100)),
            'Bench link ' || i, 'https://example.com/bench/' || i, 1 + i % 2, 1, i % 10
     FROM generate_series(0, $USERS * 100 - 1) AS i
-    ON CONFLICT DO NOTHING;
+    ON CONFLICT (slug) DO NOTHING;
     ANALYZE links;"
   echo "bench-load: links loaded"
 fi

@@ -70,6 +70,8 @@ async fn grid_queries_use_their_indexes_on_a_large_table() {
             "EXPLAIN SELECT * FROM grids WHERE owner = '{owner}' AND NOT is_deleted AND visibility = 'public' \
              AND id < 50000 ORDER BY id DESC LIMIT 21"
         ),
+        // Erasing a deleted user's grids, tombstones included.
+        format!("EXPLAIN DELETE FROM grids WHERE owner = '{owner}'"),
     ];
     for query in plans {
         let plan = app.sql(&query).await.join("\n");

@@ -67,6 +67,11 @@ async fn link_queries_use_their_indexes_on_a_large_table() {
         "EXPLAIN SELECT * FROM links l, websearch_to_tsquery('simple', 'title') q \
          WHERE l.owner = 'us_' || md5('7') AND NOT l.is_deleted AND l.search @@ q"
             .to_owned(),
+        // Erasing a deleted user (tombstones included) and retiring a deleted grid.
+        "EXPLAIN DELETE FROM links WHERE owner = 'us_' || md5('7')".to_owned(),
+        format!(
+            "EXPLAIN UPDATE links SET is_deleted = true WHERE grid = {grid} AND NOT is_deleted"
+        ),
     ];
     for query in plans {
         let plan = app.sql_lines(&query).await.join("\n");
