@@ -1,6 +1,5 @@
 use std::time::{Duration, Instant};
 
-use diesel_async::RunQueryDsl;
 use gridlink_config::Secret;
 use gridlink_db::testing::TestDatabase;
 use gridlink_events::BrokerSettings;
@@ -102,7 +101,7 @@ impl Stack {
         config.signing_key.private_pem = Some(Secret::new(auth::generate_pem().unwrap()));
         config.internal_tokens = internal_tokens();
         config.events = events_on.then(|| with_url(&events, &urls.auth));
-        let app = auth::Application::build(config).await.unwrap();
+        let app = auth::build(config).await.unwrap();
         let auth = Running::new(app.port(), app.handle(), Some(db));
         tokio::spawn(app.run_until_stopped());
 
@@ -115,7 +114,7 @@ impl Stack {
         config.auth.base_url = auth.url.clone();
         config.internal_tokens = internal_tokens();
         config.events = events_on.then(|| with_url(&events, &urls.grids));
-        let app = grids::Application::build(config).await.unwrap();
+        let app = grids::build(config).await.unwrap();
         let grids = Running::new(app.port(), app.handle(), Some(db));
         tokio::spawn(app.run_until_stopped());
 
@@ -130,7 +129,7 @@ impl Stack {
         config.grids.service_token = Some(Secret::new(LINKS_TOKEN));
         config.internal_tokens = internal_tokens();
         config.events = events_on.then(|| with_url(&events, &urls.links));
-        let app = links::Application::build(config).await.unwrap();
+        let app = links::build(config).await.unwrap();
         let links = Running::new(app.port(), app.handle(), Some(db));
         tokio::spawn(app.run_until_stopped());
 
@@ -149,7 +148,7 @@ impl Stack {
                 }
                 config.trusted_proxies = gridlink_http::TrustedProxies::default();
                 adjust(&mut config);
-                let app = gateway::Application::build(config).await.unwrap();
+                let app = gateway::build(config).await.unwrap();
                 let running = Running::new(app.port(), app.handle(), None);
                 tokio::spawn(app.run_until_stopped());
                 Some(running)
@@ -198,18 +197,8 @@ impl Stack {
 
     /// A count from one service's database.
     pub async fn count(&self, service: &Running, query: &str) -> i64 {
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
         let db = service.db.as_ref().expect("services run on test databases");
-        let mut conn = gridlink_db::connect(&db.url).await.unwrap();
-        diesel::sql_query(query)
-            .get_result::<Count>(&mut conn)
-            .await
-            .unwrap()
-            .n
+        gridlink_test_support::sql::count(&db.url, query).await
     }
 
     /// Polls `check` until it holds or `within` passes; returns the time it took.

@@ -339,7 +339,7 @@ async fn two_consumer_replicas_racing_erase_once() {
     config.http.workers = 1;
     config.database_url = db_url;
     config.events = Some(stack.events.clone());
-    let replica = links::Application::build(config).await.unwrap();
+    let replica = links::build(config).await.unwrap();
     let handle = replica.handle();
     tokio::spawn(replica.run_until_stopped());
 

@@ -427,7 +427,7 @@ async fn two_gateways_share_one_limit_through_redis() {
         config.grids.base_url = first.grids.url.clone();
         config.links.base_url = first.links.url.clone();
         shared(prefix)(&mut config);
-        let app = gateway::Application::build(config).await.unwrap();
+        let app = gateway::build(config).await.unwrap();
         let url = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         url
@@ -566,7 +566,7 @@ async fn a_dead_upstream_opens_the_circuit_and_it_recovers() {
     config.links.base_url = proxied;
     config.breaker_failures = 3;
     config.breaker_open = Duration::from_secs(2);
-    let app = gateway::Application::build(config).await.unwrap();
+    let app = gateway::build(config).await.unwrap();
     let edge = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let get = |path: &'static str| {

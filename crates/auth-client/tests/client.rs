@@ -33,7 +33,7 @@ async fn start_auth() -> RunningAuth {
     config.events = None;
     config.internal_tokens =
         gridlink_service_auth::ServiceTokens::parse(&[format!("grids:{TOKEN}")]).unwrap();
-    let app = auth::Application::build(config).await.unwrap();
+    let app = auth::build(config).await.unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());

@@ -3,13 +3,40 @@
 
 use std::net::{SocketAddr, TcpListener};
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig as RouteConfig;
 
 use crate::{extractor_config, fallback, observe, ops_routes};
+
+/// A bound server, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn new(port: u16, server: Server) -> Self {
+        Self { port, server }
+    }
+
+    /// The port it listens on (useful when bound to port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server gracefully when asked through the handle.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT, then finishes in-flight requests and returns.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
 
 /// Builds the server on `listener`. `routes` registers the service's
 /// (OpenAPI-annotated) handlers; `data` registers its shared state, which must
@@ -22,11 +49,12 @@ pub fn server<D>(
     workers: usize,
     routes: fn(&mut RouteConfig),
     data: D,
-) -> std::io::Result<Server>
+) -> std::io::Result<Application>
 where
     D: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
-    Ok(HttpServer::new(move || {
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
         let (app, _) = App::new()
             .into_utoipa_app()
             .configure(routes)
@@ -40,7 +68,8 @@ where
     .workers(workers.max(1))
     .shutdown_timeout(30)
     .listen(listener)?
-    .run())
+    .run();
+    Ok(Application::new(port, server))
 }
 
 /// Where a service listens and with how many workers.

@@ -31,6 +31,32 @@ impl FieldError {
     }
 }
 
+/// Collects per-field parse results, so one 400 can name every bad field.
+#[derive(Debug, Default)]
+pub struct Fields(Vec<FieldError>);
+
+impl Fields {
+    /// The parsed value, or `None` after recording the field's message.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        result
+            .map_err(|message| self.0.push(FieldError::new(field, message)))
+            .ok()
+    }
+
+    pub fn reject(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// `Ok` when every field was valid, else the 400 listing them.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid_fields(self.0))
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]

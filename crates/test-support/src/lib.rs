@@ -62,7 +62,7 @@ pub async fn spawn_auth() -> Running {
     config.signing_key.key_id = Some("test-key".into());
     config.events = None;
     config.internal_tokens = internal_tokens();
-    let app = auth::Application::build(config).await.expect("auth starts");
+    let app = auth::build(config).await.expect("auth starts");
     let running = Running::new(app.port(), app.handle(), Some(db));
     tokio::spawn(app.run_until_stopped());
     running
@@ -150,4 +150,50 @@ where
         response.status()
     );
     statements(client, service_url).await - before
+}
+
+/// Direct SQL on a service's test database, for what the API cannot show.
+pub mod sql {
+    use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+    use gridlink_config::Secret;
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct PlanLine {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+
+    /// The `n` column of a `SELECT count(*) AS n ...`.
+    pub async fn count(url: &Secret, query: &str) -> i64 {
+        let mut conn = gridlink_db::connect(url).await.unwrap();
+        diesel::sql_query(query)
+            .get_result::<Count>(&mut conn)
+            .await
+            .unwrap()
+            .n
+    }
+
+    /// Runs statements (several allowed), for set-up.
+    pub async fn execute(url: &Secret, statements: &str) {
+        let mut conn = gridlink_db::connect(url).await.unwrap();
+        conn.batch_execute(statements).await.unwrap();
+    }
+
+    /// The plan of an `EXPLAIN ...` statement, one line per element.
+    pub async fn explain(url: &Secret, query: &str) -> Vec<String> {
+        let mut conn = gridlink_db::connect(url).await.unwrap();
+        diesel::sql_query(query)
+            .load::<PlanLine>(&mut conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.line)
+            .collect()
+    }
 }

@@ -2,8 +2,6 @@
 //! parser returns the canonical form or the message for that field; request
 //! handlers collect every field's message into one 400.
 
-use gridlink_problem::FieldError;
-
 pub const USERNAME_MIN: usize = 3;
 pub const USERNAME_MAX: usize = 30;
 pub const PASSWORD_MIN: usize = 8;
@@ -81,28 +79,6 @@ pub fn bio(raw: &str) -> Result<String, String> {
         return Err("must not contain control characters".into());
     }
     Ok(raw.to_owned())
-}
-
-/// Collects per-field results into values or one list of field errors.
-#[derive(Default)]
-pub struct Fields {
-    errors: Vec<FieldError>,
-}
-
-impl Fields {
-    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        result
-            .map_err(|message| self.errors.push(FieldError::new(field, message)))
-            .ok()
-    }
-
-    pub fn finish(self) -> Result<(), gridlink_problem::ApiError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(gridlink_problem::ApiError::invalid_fields(self.errors))
-        }
-    }
 }
 
 #[cfg(test)]

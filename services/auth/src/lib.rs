@@ -18,11 +18,10 @@ mod tokens;
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::{Server, ServerHandle};
 use actix_web::web;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use gridlink_access_token::AccessTokens;
-use gridlink_http::{Metrics, Readiness};
+use gridlink_http::{Application, Metrics, Readiness};
 
 pub use config::Config;
 pub use keys::generate_pem;
@@ -34,77 +33,55 @@ pub async fn migrate(config: &Config) -> anyhow::Result<Vec<String>> {
     gridlink_db::run_migrations(&config.database_url, MIGRATIONS).await
 }
 
-/// A bound, ready-to-run server.
-pub struct Application {
-    port: u16,
-    server: Server,
-}
-
-impl Application {
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let database = gridlink_db::build_pool(&config.database_url, &config.pool)?;
-        let pool = database.pool.clone();
-        let keys = keys::SigningKeys::load(&config.signing_key)?;
-        let audience = &config.tokens.audience;
-        let verifier = keys.verifier(&audience.issuer, &audience.audience);
-        if config.internal_tokens.is_empty() {
-            tracing::warn!("INTERNAL_TOKENS is not set: every /internal route will answer 401");
-        }
-
-        let state = web::Data::new(state::AppState {
-            pool: pool.clone(),
-            passwords: passwords::Passwords::new(&config.hashing)?,
-            issuer: tokens::TokenIssuer {
-                keys,
-                settings: config.tokens.clone(),
-            },
-            throttle: config.throttle.clone(),
-            trusted_proxies: config.trusted_proxies.clone(),
-            erasure_services: config.erasure_services.clone(),
-        });
-        let access_tokens = web::Data::new(AccessTokens(Arc::new(verifier)));
-        let internal_tokens = web::Data::new(config.internal_tokens.clone());
-        let metrics = web::Data::new(Metrics::new("auth", Some(database)));
-        let mut readiness = Readiness::new().database(pool.clone());
-        if let Some(settings) = config.events.clone() {
-            let broker = gridlink_events::start(
-                config.database_url.clone(),
-                settings,
-                events::consumers(pool),
-            );
-            readiness = readiness.check("broker", gridlink_events::readiness(broker));
-        }
-        let readiness = web::Data::new(readiness);
-
-        let listener = TcpListener::bind(config.http.addr)?;
-        let port = listener.local_addr()?.port();
-        let server = gridlink_http::server(
-            listener,
-            config.http.workers,
-            routes::configure,
-            move |cfg| {
-                cfg.app_data(state.clone())
-                    .app_data(access_tokens.clone())
-                    .app_data(internal_tokens.clone())
-                    .app_data(metrics.clone())
-                    .app_data(readiness.clone());
-            },
-        )?;
-        tracing::info!(port, "auth service listening");
-        Ok(Self { port, server })
+/// Builds the service: its pool, background event tasks and HTTP server.
+pub async fn build(config: Config) -> anyhow::Result<Application> {
+    let database = gridlink_db::build_pool(&config.database_url, &config.pool)?;
+    let pool = database.pool.clone();
+    let keys = keys::SigningKeys::load(&config.signing_key)?;
+    let audience = &config.tokens.audience;
+    let verifier = keys.verifier(&audience.issuer, &audience.audience);
+    if config.internal_tokens.is_empty() {
+        tracing::warn!("INTERNAL_TOKENS is not set: every /internal route will answer 401");
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
+    let state = web::Data::new(state::AppState {
+        pool: pool.clone(),
+        passwords: passwords::Passwords::new(&config.hashing)?,
+        issuer: tokens::TokenIssuer {
+            keys,
+            settings: config.tokens.clone(),
+        },
+        throttle: config.throttle.clone(),
+        trusted_proxies: config.trusted_proxies.clone(),
+        erasure_services: config.erasure_services.clone(),
+    });
+    let access_tokens = web::Data::new(AccessTokens(Arc::new(verifier)));
+    let internal_tokens = web::Data::new(config.internal_tokens.clone());
+    let metrics = web::Data::new(Metrics::new("auth", Some(database)));
+    let mut readiness = Readiness::new().database(pool.clone());
+    if let Some(settings) = config.events.clone() {
+        let broker = gridlink_events::start(
+            config.database_url.clone(),
+            settings,
+            events::consumers(pool),
+        );
+        readiness = readiness.check("broker", gridlink_events::readiness(broker));
     }
+    let readiness = web::Data::new(readiness);
 
-    /// Stops the server gracefully when asked through the handle.
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
-    }
-
-    /// Serves until SIGTERM/SIGINT, then finishes in-flight requests and returns.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
-    }
+    let listener = TcpListener::bind(config.http.addr)?;
+    let server = gridlink_http::server(
+        listener,
+        config.http.workers,
+        routes::configure,
+        move |cfg| {
+            cfg.app_data(state.clone())
+                .app_data(access_tokens.clone())
+                .app_data(internal_tokens.clone())
+                .app_data(metrics.clone())
+                .app_data(readiness.clone());
+        },
+    )?;
+    tracing::info!(port = server.port(), "auth service listening");
+    Ok(server)
 }

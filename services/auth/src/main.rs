@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use auth::{Application, Config};
+use auth::Config;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -20,7 +20,7 @@ async fn main() -> ExitCode {
         Err(e) => return gridlink_http::cli::exit("auth", Err(e.into())),
     };
     let result = match command.as_str() {
-        "serve" => match Application::build(config).await {
+        "serve" => match auth::build(config).await {
             Ok(app) => app.run_until_stopped().await.map_err(Into::into),
             Err(e) => Err(e),
         },

@@ -16,11 +16,10 @@ mod state;
 
 use std::net::TcpListener;
 
-use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use auth_client::{AuthClient, JwksVerifier};
-use gridlink_http::{Metrics, Readiness, extractor_config, observe, ops_routes};
+use gridlink_http::{Application, Metrics, Readiness, extractor_config, observe, ops_routes};
 use gridlink_rest_client::ClientSettings;
 use grids_client::GridsClient;
 use links_client::LinksClient;
@@ -53,80 +52,62 @@ fn backend(
     }
 }
 
-pub struct Application {
-    port: u16,
-    server: Server,
-}
+/// Builds the gateway: its upstream clients, limiter and HTTP server.
+pub async fn build(config: Config) -> anyhow::Result<Application> {
+    let limiter = match &config.redis_url {
+        Some(url) => ratelimit::RateLimiter::with_redis(url, &config.redis_prefix).await?,
+        None => ratelimit::RateLimiter::in_memory(),
+    };
+    let metrics = Metrics::new("gateway", None);
+    let (rate_limited, circuits) = state::instruments(metrics.registry());
+    let gateway = web::Data::new(state::Gateway {
+        auth: backend("auth", &config.auth, &config, &circuits),
+        grids: backend("grids", &config.grids, &config, &circuits),
+        links: backend("links", &config.links, &config, &circuits),
+        verifier: JwksVerifier::new(
+            AuthClient::new(config.auth.clone()),
+            &config.tokens.issuer,
+            &config.tokens.audience,
+        ),
+        users: AuthClient::new(config.auth.clone()),
+        grids_client: GridsClient::new(config.grids.clone()),
+        links_client: LinksClient::new(config.links.clone()),
+        limiter,
+        anonymous: config.anonymous,
+        signed_in: config.users,
+        trusted_proxies: config.trusted_proxies.clone(),
+        rate_limited,
+    });
+    // The gateway has no database; it is ready when it runs. Upstream
+    // trouble shows per route (circuit breakers), not as the gateway's.
+    let readiness = web::Data::new(Readiness::new());
+    let metrics = web::Data::new(metrics);
+    let cors = web::Data::new(edge::Cors(config.cors_origins.clone()));
 
-impl Application {
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let limiter = match &config.redis_url {
-            Some(url) => ratelimit::RateLimiter::with_redis(url, &config.redis_prefix).await?,
-            None => ratelimit::RateLimiter::in_memory(),
-        };
-        let metrics = Metrics::new("gateway", None);
-        let (rate_limited, circuits) = state::instruments(metrics.registry());
-        let gateway = web::Data::new(state::Gateway {
-            auth: backend("auth", &config.auth, &config, &circuits),
-            grids: backend("grids", &config.grids, &config, &circuits),
-            links: backend("links", &config.links, &config, &circuits),
-            verifier: JwksVerifier::new(
-                AuthClient::new(config.auth.clone()),
-                &config.tokens.issuer,
-                &config.tokens.audience,
-            ),
-            users: AuthClient::new(config.auth.clone()),
-            grids_client: GridsClient::new(config.grids.clone()),
-            links_client: LinksClient::new(config.links.clone()),
-            limiter,
-            anonymous: config.anonymous,
-            signed_in: config.users,
-            trusted_proxies: config.trusted_proxies.clone(),
-            rate_limited,
-        });
-        // The gateway has no database; it is ready when it runs. Upstream
-        // trouble shows per route (circuit breakers), not as the gateway's.
-        let readiness = web::Data::new(Readiness::new());
-        let metrics = web::Data::new(metrics);
-        let cors = web::Data::new(edge::Cors(config.cors_origins.clone()));
-
-        let listener = TcpListener::bind(config.http.addr)?;
-        let port = listener.local_addr()?.port();
-        let server = HttpServer::new(move || {
-            let (app, _) = App::new()
-                .into_utoipa_app()
-                .configure(routes::configure)
-                .split_for_parts();
-            app.app_data(gateway.clone())
-                .app_data(metrics.clone())
-                .app_data(readiness.clone())
-                .app_data(cors.clone())
-                .app_data(web::PayloadConfig::new(gridlink_http::BODY_LIMIT))
-                .configure(extractor_config)
-                .configure(ops_routes)
-                .service(docs::openapi_json)
-                .service(docs::docs_page)
-                .default_service(web::to(proxy::forward))
-                .wrap(from_fn(edge::headers))
-                .wrap(from_fn(observe))
-        })
-        .workers(config.http.workers.max(1))
-        .shutdown_timeout(30)
-        .listen(listener)?
-        .run();
-        tracing::info!(port, "gateway listening");
-        Ok(Self { port, server })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
-    }
-
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
-    }
+    let listener = TcpListener::bind(config.http.addr)?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .configure(routes::configure)
+            .split_for_parts();
+        app.app_data(gateway.clone())
+            .app_data(metrics.clone())
+            .app_data(readiness.clone())
+            .app_data(cors.clone())
+            .app_data(web::PayloadConfig::new(gridlink_http::BODY_LIMIT))
+            .configure(extractor_config)
+            .configure(ops_routes)
+            .service(docs::openapi_json)
+            .service(docs::docs_page)
+            .default_service(web::to(proxy::forward))
+            .wrap(from_fn(edge::headers))
+            .wrap(from_fn(observe))
+    })
+    .workers(config.http.workers.max(1))
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    tracing::info!(port, "gateway listening");
+    Ok(Application::new(port, server))
 }

@@ -15,12 +15,11 @@ mod state;
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::{Server, ServerHandle};
 use actix_web::web;
 use auth_client::{AuthClient, JwksVerifier};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use gridlink_access_token::AccessTokens;
-use gridlink_http::{Metrics, Readiness};
+use gridlink_http::{Application, Metrics, Readiness};
 
 pub use config::Config;
 
@@ -30,62 +29,42 @@ pub async fn migrate(config: &Config) -> anyhow::Result<Vec<String>> {
     gridlink_db::run_migrations(&config.database_url, MIGRATIONS).await
 }
 
-pub struct Application {
-    port: u16,
-    server: Server,
-}
-
-impl Application {
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let database = gridlink_db::build_pool(&config.database_url, &config.pool)?;
-        let verifier = JwksVerifier::new(
-            AuthClient::new(config.auth.clone()),
-            &config.tokens.issuer,
-            &config.tokens.audience,
-        );
-        let state = web::Data::new(state::AppState {
-            pool: database.pool.clone(),
-            cursors: config.cursors.clone(),
-        });
-        let access_tokens = web::Data::new(AccessTokens(Arc::new(verifier)));
-        let internal_tokens = web::Data::new(config.internal_tokens.clone());
-        let mut readiness = Readiness::new().database(database.pool.clone());
-        if let Some(settings) = config.events.clone() {
-            let consumers = events::consumers(database.pool.clone());
-            let broker = gridlink_events::start(config.database_url.clone(), settings, consumers);
-            readiness = readiness.check("broker", gridlink_events::readiness(broker));
-        }
-        let readiness = web::Data::new(readiness);
-        let metrics = web::Data::new(Metrics::new("grids", Some(database)));
-
-        let listener = TcpListener::bind(config.http.addr)?;
-        let port = listener.local_addr()?.port();
-        let server = gridlink_http::server(
-            listener,
-            config.http.workers,
-            routes::configure,
-            move |cfg| {
-                cfg.app_data(state.clone())
-                    .app_data(access_tokens.clone())
-                    .app_data(internal_tokens.clone())
-                    .app_data(metrics.clone())
-                    .app_data(readiness.clone());
-            },
-        )?;
-        tracing::info!(port, "grids service listening");
-        Ok(Self { port, server })
+/// Builds the service: its pool, background event tasks and HTTP server.
+pub async fn build(config: Config) -> anyhow::Result<Application> {
+    let database = gridlink_db::build_pool(&config.database_url, &config.pool)?;
+    let verifier = JwksVerifier::new(
+        AuthClient::new(config.auth.clone()),
+        &config.tokens.issuer,
+        &config.tokens.audience,
+    );
+    let state = web::Data::new(state::AppState {
+        pool: database.pool.clone(),
+        cursors: config.cursors.clone(),
+    });
+    let access_tokens = web::Data::new(AccessTokens(Arc::new(verifier)));
+    let internal_tokens = web::Data::new(config.internal_tokens.clone());
+    let mut readiness = Readiness::new().database(database.pool.clone());
+    if let Some(settings) = config.events.clone() {
+        let consumers = events::consumers(database.pool.clone());
+        let broker = gridlink_events::start(config.database_url.clone(), settings, consumers);
+        readiness = readiness.check("broker", gridlink_events::readiness(broker));
     }
+    let readiness = web::Data::new(readiness);
+    let metrics = web::Data::new(Metrics::new("grids", Some(database)));
 
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
-    }
-
-    /// Serves until SIGTERM/SIGINT, then finishes in-flight requests and returns.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
-    }
+    let listener = TcpListener::bind(config.http.addr)?;
+    let server = gridlink_http::server(
+        listener,
+        config.http.workers,
+        routes::configure,
+        move |cfg| {
+            cfg.app_data(state.clone())
+                .app_data(access_tokens.clone())
+                .app_data(internal_tokens.clone())
+                .app_data(metrics.clone())
+                .app_data(readiness.clone());
+        },
+    )?;
+    tracing::info!(port = server.port(), "grids service listening");
+    Ok(server)
 }

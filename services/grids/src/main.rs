@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use grids::{Application, Config};
+use grids::Config;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -17,7 +17,7 @@ async fn main() -> ExitCode {
         Err(e) => return gridlink_http::cli::exit("grids", Err(e.into())),
     };
     let result = match command.as_str() {
-        "serve" => match Application::build(config).await {
+        "serve" => match grids::build(config).await {
             Ok(app) => app.run_until_stopped().await.map_err(Into::into),
             Err(e) => Err(e),
         },

@@ -4,7 +4,7 @@ use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use gridlink_http::{Json, client_ip};
 use gridlink_ids::{SlugKind, new_slug};
-use gridlink_problem::{ApiError, ProblemSchema};
+use gridlink_problem::{ApiError, Fields, ProblemSchema};
 
 use crate::api::{
     LoginRequest, PrivateUser, RefreshRequest, SignupRequest, SignupResponse, TokenPair,
@@ -12,7 +12,7 @@ use crate::api::{
 use crate::credentials::{self, Attempt};
 use crate::db::sessions;
 use crate::db::users::{self, NewUser};
-use crate::domain::{self, Fields};
+use crate::domain;
 use crate::passwords::Verified;
 use crate::state::AppState;
 use crate::tokens::{hash_refresh_token, invalid_refresh};

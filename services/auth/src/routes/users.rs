@@ -3,14 +3,14 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, put, web};
 use gridlink_access_token::Authenticated;
 use gridlink_http::{Json, client_ip};
-use gridlink_problem::{ApiError, ProblemSchema};
+use gridlink_problem::{ApiError, Fields, ProblemSchema};
 
 use crate::api::{
     ChangePasswordRequest, DeleteAccountRequest, PrivateUser, PublicUser, UpdateMeRequest,
 };
 use crate::credentials::{self, Attempt};
 use crate::db::users::{self, ProfileChanges, User};
-use crate::domain::{self, Fields};
+use crate::domain;
 use crate::passwords::Verified;
 use crate::state::AppState;
 

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use auth::{Application, Config};
+use auth::Config;
 use diesel_async::RunQueryDsl;
 use gridlink_config::Secret;
 use gridlink_db::testing::TestDatabase;
@@ -45,9 +45,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let signing_pem = auth::generate_pem().unwrap();
     let mut config = test_config(&db, &signing_pem);
     adjust(&mut config);
-    let app = Application::build(config.clone())
-        .await
-        .expect("the app starts");
+    let app = auth::build(config.clone()).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use gridlink_access_token::{Authenticated, MaybeAuthenticated};
 use gridlink_http::Json;
 use gridlink_ids::{PageParams, SlugKind, is_slug, new_slug};
-use gridlink_problem::{ApiError, FieldError, ProblemSchema};
+use gridlink_problem::{ApiError, FieldError, Fields, ProblemSchema};
 use serde::{Deserialize, Serialize};
 
 use super::{owned_grid, visible_grid};
@@ -31,13 +31,14 @@ pub async fn create_grid(
     body: Json<CreateGrid>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let mut errors = Vec::new();
-    let title = domain::title(&body.title).map_err(|m| errors.push(FieldError::new("title", m)));
-    let description = domain::description(body.description.as_deref().unwrap_or(""))
-        .map_err(|m| errors.push(FieldError::new("description", m)));
-    let (Ok(title), Ok(description)) = (title, description) else {
-        return Err(ApiError::invalid_fields(errors));
-    };
+    let mut fields = Fields::default();
+    let title = fields.check("title", domain::title(&body.title));
+    let description = fields.check(
+        "description",
+        domain::description(body.description.as_deref().unwrap_or("")),
+    );
+    fields.finish()?;
+    let (title, description) = (title.unwrap_or_default(), description.unwrap_or_default());
     let slug = new_slug(SlugKind::Grid);
     let mut conn = state.pool.get().await?;
     let grid = grids::insert(
@@ -191,23 +192,17 @@ pub async fn update_grid(
     body: Json<UpdateGrid>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let mut errors = Vec::new();
+    let mut fields = Fields::default();
     let changes = GridChanges {
-        title: body.title.and_then(|t| {
-            domain::title(&t)
-                .map_err(|m| errors.push(FieldError::new("title", m)))
-                .ok()
-        }),
-        description: body.description.and_then(|d| {
-            domain::description(&d)
-                .map_err(|m| errors.push(FieldError::new("description", m)))
-                .ok()
-        }),
+        title: body
+            .title
+            .and_then(|t| fields.check("title", domain::title(&t))),
+        description: body
+            .description
+            .and_then(|d| fields.check("description", domain::description(&d))),
         visibility: body.visibility.map(|v| v.as_str().to_owned()),
     };
-    if !errors.is_empty() {
-        return Err(ApiError::invalid_fields(errors));
-    }
+    fields.finish()?;
     let grid = owned_grid(&state, &slug, &auth.user_id).await?;
     let mut conn = state.pool.get().await?;
     let grid = grids::update(&mut conn, &grid, changes).await?;

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use gridlink_access_token::{Authenticated, MaybeAuthenticated};
 use gridlink_http::Json;
 use gridlink_ids::{PageParams, SlugKind, new_slug};
-use gridlink_problem::{ApiError, FieldError, ProblemSchema};
+use gridlink_problem::{ApiError, FieldError, Fields, ProblemSchema};
 use serde::{Deserialize, Serialize};
 
 use super::{owned_grid, owned_link, visible_grid, visible_link};
@@ -13,26 +13,6 @@ use crate::api::{CreateLink, LinkPage, LinkView, ListQuery, ReorderLinks, Update
 use crate::db::links::{self, LinkChanges, MAX_LINKS_PER_GRID, NewLink};
 use crate::domain;
 use crate::state::AppState;
-
-/// Collects field errors while parsing a body.
-#[derive(Default)]
-struct Fields(Vec<FieldError>);
-
-impl Fields {
-    fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        result
-            .map_err(|m| self.0.push(FieldError::new(field, m)))
-            .ok()
-    }
-
-    fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::invalid_fields(self.0))
-        }
-    }
-}
 
 /// Add a link to one of your grids.
 #[utoipa::path(
@@ -67,7 +47,7 @@ pub async fn create_link(
         .position
         .map(|p| fields.check("position", domain::position(p)));
     if !gridlink_ids::is_slug(SlugKind::Grid, &body.grid) {
-        fields.check::<()>("grid", Err("must be a grid slug (gr_...)".into()));
+        fields.reject("grid", "must be a grid slug (gr_...)");
     }
     fields.finish()?;
 

@@ -22,7 +22,7 @@ pub async fn spawn_app() -> TestApp {
     config.auth.base_url = auth.url.clone();
     config.internal_tokens = internal_tokens();
     config.events = None;
-    let app = grids::Application::build(config).await.unwrap();
+    let app = grids::build(config).await.unwrap();
     let grids = Running::new(app.port(), app.handle(), Some(grids_db));
     tokio::spawn(app.run_until_stopped());
 
@@ -39,7 +39,7 @@ pub async fn spawn_app() -> TestApp {
     ));
     config.internal_tokens = internal_tokens();
     config.events = None;
-    let app = links::Application::build(config).await.unwrap();
+    let app = links::build(config).await.unwrap();
     let links = Running::new(app.port(), app.handle(), Some(links_db));
     tokio::spawn(app.run_until_stopped());
 
@@ -133,40 +133,16 @@ impl TestApp {
     }
 
     pub async fn sql_count(&self, query: &str) -> i64 {
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        use diesel_async::RunQueryDsl;
-        let db = self.links.db.as_ref().unwrap();
-        let mut conn = gridlink_db::connect(&db.url).await.unwrap();
-        diesel::sql_query(query)
-            .get_result::<Count>(&mut conn)
-            .await
-            .unwrap()
-            .n
+        gridlink_test_support::sql::count(&self.links.db.as_ref().unwrap().url, query).await
     }
 
+    /// Runs statements, or returns the plan of an EXPLAIN.
     pub async fn sql_lines(&self, query: &str) -> Vec<String> {
-        #[derive(diesel::QueryableByName)]
-        struct Line {
-            #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
-            line: String,
-        }
-        use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-        let db = self.links.db.as_ref().unwrap();
-        let mut conn = gridlink_db::connect(&db.url).await.unwrap();
+        let url = &self.links.db.as_ref().unwrap().url;
         if query.starts_with("EXPLAIN") {
-            diesel::sql_query(query)
-                .load::<Line>(&mut conn)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|l| l.line)
-                .collect()
+            gridlink_test_support::sql::explain(url, query).await
         } else {
-            conn.batch_execute(query).await.unwrap();
+            gridlink_test_support::sql::execute(url, query).await;
             Vec::new()
         }
     }
