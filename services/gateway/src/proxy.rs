@@ -54,6 +54,10 @@ pub async fn forward(
         return edge::not_routed();
     };
     let Some(upstream) = path::upstream_for(&path) else {
+        // A route the gateway answers itself, asked with another method.
+        if req.resource_map().has_resource(&path) {
+            return gridlink_http::fallback(req).await;
+        }
         return edge::not_routed();
     };
     let admitted = match edge::admit(&req, &gateway).await {
