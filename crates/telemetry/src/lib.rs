@@ -30,12 +30,14 @@ impl Drop for TelemetryGuard {
     }
 }
 
+fn provider_builder(service_name: &'static str) -> opentelemetry_sdk::trace::TracerProviderBuilder {
+    SdkTracerProvider::builder()
+        .with_resource(Resource::builder().with_service_name(service_name).build())
+}
+
 /// Installs the global subscriber and propagator. Call once, first thing in `main`.
 pub fn init(service_name: &'static str) -> TelemetryGuard {
-    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-
-    let mut builder = SdkTracerProvider::builder()
-        .with_resource(Resource::builder().with_service_name(service_name).build());
+    let mut builder = provider_builder(service_name);
     let exporting = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_ok_and(|v| !v.is_empty());
     if exporting {
         match opentelemetry_otlp::SpanExporter::builder()
@@ -46,7 +48,25 @@ pub fn init(service_name: &'static str) -> TelemetryGuard {
             Err(e) => eprintln!("telemetry: OTLP exporter not started: {e}"),
         }
     }
-    let provider = builder.build();
+    install(service_name, builder.build())
+}
+
+/// Like [`init`], exporting every finished span to `exporter` at once (tests
+/// read the spans back from an in-memory exporter).
+pub fn init_with_exporter<E>(service_name: &'static str, exporter: E) -> TelemetryGuard
+where
+    E: opentelemetry_sdk::trace::SpanExporter + 'static,
+{
+    install(
+        service_name,
+        provider_builder(service_name)
+            .with_simple_exporter(exporter)
+            .build(),
+    )
+}
+
+fn install(service_name: &'static str, provider: SdkTracerProvider) -> TelemetryGuard {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     opentelemetry::global::set_tracer_provider(provider.clone());
 
     let log_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
