@@ -44,3 +44,23 @@ if problems:
     print("\n".join(problems))
     sys.exit(1)
 print(f"deploy-check: compose and {len(sys.argv) - 1} rendered manifests use only documented settings")
+
+# The Grafana dashboard may only query metrics the services export.
+import json
+import pathlib
+
+sources = "\n".join(p.read_text() for p in pathlib.Path(".").glob("crates/*/src/**/*.rs")) + "\n".join(
+    p.read_text() for p in pathlib.Path(".").glob("services/*/src/**/*.rs")
+)
+dashboard = json.load(open("deploy/grafana/gridlink.json"))
+unknown = set()
+for panel in dashboard["panels"]:
+    for target in panel["targets"]:
+        for name in re.findall(r"\b([a-z_]+(?:_total|_seconds|_connections|_events|_state))\b", target["expr"]):
+            base = re.sub(r"_(bucket|sum|count)$", "", name)
+            if f'"{base}"' not in sources:
+                unknown.add(name)
+if unknown:
+    print(f"deploy/grafana/gridlink.json queries metrics nobody exports: {sorted(unknown)}")
+    sys.exit(1)
+print(f"deploy-check: the dashboard's {sum(len(p['targets']) for p in dashboard['panels'])} queries use exported metrics")

@@ -10,6 +10,23 @@ use serde_json::{Value, json};
 
 const FANOUT: Duration = Duration::from_secs(15);
 
+/// The value of a metric line starting with `prefix` on a service's /metrics.
+async fn metric(stack: &Stack, url: &str, prefix: &str) -> f64 {
+    let text = stack
+        .client
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.split_whitespace().last()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+}
+
 /// A user with two grids of two links each.
 async fn user_with_data(stack: &Stack, name: &str) -> User {
     let user = signup(&stack.client, &stack.auth.url, name).await;
@@ -127,6 +144,15 @@ async fn deleting_a_user_erases_their_data_everywhere_with_proof() {
         6,
         "nobody else's data is touched"
     );
+    let queue = stack.events.queue("grids.user-deleted");
+    let acks = metric(
+        &stack,
+        &stack.grids.url,
+        &format!("consumer_acks_total{{queue=\"{queue}\""),
+    )
+    .await;
+    assert_eq!(acks, 1.0, "the grids consumer acknowledged the one event");
+    assert!(metric(&stack, &stack.auth.url, "outbox_published_total").await >= 1.0);
     assert_eq!(
         stack
             .count(
@@ -321,6 +347,14 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_keeps_going() {
             },
         )
         .await;
+    let queue = stack.events.queue("links.user-deleted");
+    let dead = metric(
+        &stack,
+        &stack.links.url,
+        &format!("consumer_dead_letters_total{{queue=\"{queue}\""),
+    )
+    .await;
+    assert_eq!(dead, 3.0, "every poison message counted as dead-lettered");
     delete_account(&stack, &frank).await;
     stack
         .eventually(FANOUT, "the next good message is processed", async || {

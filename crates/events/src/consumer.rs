@@ -22,6 +22,7 @@ use lapin::{Connection, ConnectionProperties};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
+use crate::metrics::EventMetrics;
 use crate::settings::{BrokerSettings, BrokerState};
 use crate::topology::QueueSpec;
 
@@ -69,13 +70,16 @@ pub fn spawn(
     settings: BrokerSettings,
     queues: Vec<(QueueSpec, Handler)>,
     state: BrokerState,
+    metrics: EventMetrics,
 ) -> tokio::task::JoinHandle<()> {
     state.set_consumers(false);
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
         loop {
             let started = Instant::now();
-            let error = session(&settings, &queues, &state).await.unwrap_err();
+            let error = session(&settings, &queues, &state, &metrics)
+                .await
+                .unwrap_err();
             state.set_consumers(false);
             if started.elapsed() > Duration::from_secs(10) {
                 backoff = Duration::from_millis(100);
@@ -95,6 +99,7 @@ async fn session(
     settings: &BrokerSettings,
     queues: &[(QueueSpec, Handler)],
     state: &BrokerState,
+    metrics: &EventMetrics,
 ) -> anyhow::Result<()> {
     let connection = Connection::connect(settings.url.expose(), ConnectionProperties::default())
         .await
@@ -133,7 +138,7 @@ async fn session(
     loop {
         tokio::select! {
             next = deliveries.next() => match next {
-                Some((queue, handler, Ok(delivery))) => process(&queue, &handler, delivery).await?,
+                Some((queue, handler, Ok(delivery))) => process(&queue, &handler, delivery, metrics).await?,
                 Some((queue, _, Err(e))) => return Err(anyhow::Error::new(e).context(format!("consumer of {queue} failed"))),
                 None => anyhow::bail!("a consumer stream ended"),
             },
@@ -163,7 +168,17 @@ fn delivery_count(delivery: &Delivery) -> u32 {
     }
 }
 
-async fn process(queue: &str, handler: &Handler, delivery: Delivery) -> anyhow::Result<()> {
+async fn process(
+    queue: &str,
+    handler: &Handler,
+    delivery: Delivery,
+    metrics: &EventMetrics,
+) -> anyhow::Result<()> {
+    let labels = [queue];
+    metrics.deliveries.with_label_values(&labels).inc();
+    if delivery.redelivered {
+        metrics.redeliveries.with_label_values(&labels).inc();
+    }
     let event_type = delivery
         .properties
         .kind()
@@ -197,9 +212,11 @@ async fn process(queue: &str, handler: &Handler, delivery: Delivery) -> anyhow::
     match outcome {
         Ok(()) => {
             delivery.acker.ack(Default::default()).await?;
+            metrics.acks.with_label_values(&labels).inc();
         }
         Err(HandlerError::Permanent(reason)) => {
             tracing::warn!(reason, "message cannot be processed; dead-lettering it");
+            metrics.dead_letters.with_label_values(&labels).inc();
             delivery
                 .acker
                 .nack(BasicNackOptions {
@@ -220,6 +237,7 @@ async fn process(queue: &str, handler: &Handler, delivery: Delivery) -> anyhow::
             );
             drop(_entered);
             tokio::time::sleep(wait).await;
+            metrics.retries.with_label_values(&labels).inc();
             delivery
                 .acker
                 .nack(BasicNackOptions {

@@ -13,12 +13,14 @@ pub mod catalog;
 pub mod consumer;
 pub mod erasure;
 pub mod idempotency;
+pub mod metrics;
 pub mod outbox;
 pub mod relay;
 pub mod settings;
 pub mod topology;
 
 pub use catalog::{Event, GridDeleted, UserDeleted, UserErased};
+pub use metrics::EventMetrics;
 pub use settings::{BrokerSettings, BrokerState};
 
 use futures_util::future::BoxFuture;
@@ -30,11 +32,17 @@ pub fn start(
     database_url: Secret,
     settings: BrokerSettings,
     queues: Vec<(topology::QueueSpec, consumer::Handler)>,
+    metrics: EventMetrics,
 ) -> BrokerState {
     let state = BrokerState::default();
-    relay::spawn(database_url, settings.clone(), state.clone());
+    relay::spawn(
+        database_url,
+        settings.clone(),
+        state.clone(),
+        metrics.clone(),
+    );
     if !queues.is_empty() {
-        consumer::spawn(settings, queues, state.clone());
+        consumer::spawn(settings, queues, state.clone(), metrics);
     }
     state
 }

@@ -17,6 +17,7 @@ use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
 use uuid::Uuid;
 
+use crate::metrics::EventMetrics;
 use crate::outbox::outbox;
 use crate::settings::{BrokerSettings, BrokerState};
 
@@ -42,12 +43,15 @@ pub fn spawn(
     database_url: Secret,
     settings: BrokerSettings,
     state: BrokerState,
+    metrics: EventMetrics,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
         loop {
             let started = Instant::now();
-            let error = session(&database_url, &settings, &state).await.unwrap_err();
+            let error = session(&database_url, &settings, &state, &metrics)
+                .await
+                .unwrap_err();
             state.set_relay(false);
             if started.elapsed() > Duration::from_secs(10) {
                 backoff = Duration::from_millis(100);
@@ -68,6 +72,7 @@ async fn session(
     database_url: &Secret,
     settings: &BrokerSettings,
     state: &BrokerState,
+    metrics: &EventMetrics,
 ) -> anyhow::Result<()> {
     let mut conn = AsyncPgConnection::establish(database_url.expose())
         .await
@@ -86,11 +91,19 @@ async fn session(
     tracing::info!(exchange = %settings.exchange, "outbox relay connected");
 
     let mut last_cleanup = Instant::now();
+    let mut last_backlog = Instant::now() - Duration::from_secs(1);
     loop {
         if !connection.status().connected() {
             anyhow::bail!("the broker connection was lost");
         }
         let published = publish_pending(&mut conn, &channel, settings).await?;
+        metrics.published.inc_by(published as u64);
+        if last_backlog.elapsed() >= Duration::from_secs(1) {
+            let (pending, oldest) = backlog(&mut conn).await?;
+            metrics.outbox_pending.set(pending);
+            metrics.outbox_oldest_age.set(oldest);
+            last_backlog = Instant::now();
+        }
         if published == 0 {
             tokio::time::sleep(settings.poll_interval).await;
         }
@@ -182,6 +195,22 @@ fn properties(row: &Pending) -> BasicProperties {
         .with_type(row.event_type.as_str().into())
         .with_timestamp(row.created_at.timestamp().max(0) as u64)
         .with_headers(headers)
+}
+
+/// Pending rows and the age of the oldest, in seconds.
+async fn backlog(conn: &mut AsyncPgConnection) -> QueryResult<(i64, f64)> {
+    let (pending, oldest): (i64, Option<DateTime<Utc>>) = outbox::table
+        .filter(outbox::published_at.is_null())
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(outbox::created_at),
+        ))
+        .first(conn)
+        .await?;
+    let age = oldest.map_or(0.0, |at| {
+        (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+    });
+    Ok((pending, age))
 }
 
 async fn remove_old(conn: &mut AsyncPgConnection) -> QueryResult<usize> {

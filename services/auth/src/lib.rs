@@ -57,17 +57,19 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     });
     let access_tokens = web::Data::new(AccessTokens(Arc::new(verifier)));
     let internal_tokens = web::Data::new(config.internal_tokens.clone());
-    let metrics = web::Data::new(Metrics::new("auth", Some(database)));
+    let metrics = Metrics::new("auth", Some(database));
     let mut readiness = Readiness::new().database(pool.clone());
     if let Some(settings) = config.events.clone() {
         let broker = gridlink_events::start(
             config.database_url.clone(),
             settings,
             events::consumers(pool),
+            gridlink_events::EventMetrics::register(metrics.registry()),
         );
         readiness = readiness.check("broker", gridlink_events::readiness(broker));
     }
     let readiness = web::Data::new(readiness);
+    let metrics = web::Data::new(metrics);
 
     let listener = TcpListener::bind(config.http.addr)?;
     let server = gridlink_http::server(

@@ -45,14 +45,21 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     });
     let access_tokens = web::Data::new(AccessTokens(Arc::new(verifier)));
     let internal_tokens = web::Data::new(config.internal_tokens.clone());
+    let metrics = Metrics::new("links", Some(database.clone()));
     let mut readiness = Readiness::new().database(database.pool.clone());
     if let Some(settings) = config.events.clone() {
         let consumers = events::consumers(database.pool.clone());
-        let broker = gridlink_events::start(config.database_url.clone(), settings, consumers);
+        let event_metrics = gridlink_events::EventMetrics::register(metrics.registry());
+        let broker = gridlink_events::start(
+            config.database_url.clone(),
+            settings,
+            consumers,
+            event_metrics,
+        );
         readiness = readiness.check("broker", gridlink_events::readiness(broker));
     }
     let readiness = web::Data::new(readiness);
-    let metrics = web::Data::new(Metrics::new("links", Some(database)));
+    let metrics = web::Data::new(metrics);
 
     let listener = TcpListener::bind(config.http.addr)?;
     let server = gridlink_http::server(
