@@ -16,6 +16,7 @@ pub fn public_document() -> OpenApi {
         .paths
         .paths
         .retain(|path, _| !path.starts_with("/internal"));
+    gateway::add_edge_responses(&mut document);
     document
 }
 

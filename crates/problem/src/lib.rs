@@ -208,6 +208,43 @@ pub fn problem_response(
         .body(serde_json::to_string(&body).unwrap_or_default())
 }
 
+/// Adds a problem+json response for each `(status, description)` to every
+/// operation of the document that does not document that status yet.
+pub fn add_problem_responses(openapi: &mut utoipa::openapi::OpenApi, problems: &[(&str, &str)]) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    for item in openapi.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for (status, description) in problems {
+                operation
+                    .responses
+                    .responses
+                    .entry((*status).to_owned())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(*description)
+                            .content(
+                                PROBLEM_JSON,
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("Problem")))
+                                    .build(),
+                            )
+                            .build()
+                            .into()
+                    });
+            }
+        }
+    }
+}
+
 /// Adds the problem responses every operation can give: 500 and 503 always,
 /// and 400, 413 and 415 where the operation takes a JSON body.
 pub struct StandardProblems;

@@ -46,3 +46,30 @@ pub async fn docs_page() -> HttpResponse {
         ))
         .body(include_str!("../static/docs.html"))
 }
+
+/// What the edge itself may answer on any public route, before or instead of
+/// the service: a bad token (401), the rate limit (429), an oversized body
+/// (413), an unavailable or failing upstream (502, 503) and a slow one (504).
+/// Applied to the merged public document.
+pub fn add_edge_responses(document: &mut utoipa::openapi::OpenApi) {
+    gridlink_problem::add_problem_responses(
+        document,
+        &[
+            (
+                "401",
+                "The access token is invalid or expired (checked at the edge)",
+            ),
+            ("413", "Request body over 64 KiB"),
+            (
+                "429",
+                "Rate limit exceeded; see Retry-After, RateLimit-Policy and RateLimit",
+            ),
+            ("502", "The upstream service failed"),
+            (
+                "503",
+                "The upstream service is unavailable; see Retry-After",
+            ),
+            ("504", "The upstream service did not answer in time"),
+        ],
+    );
+}

@@ -26,7 +26,7 @@ use links_client::LinksClient;
 use utoipa_actix_web::AppExt;
 
 pub use config::Config;
-pub use docs::own_document;
+pub use docs::{add_edge_responses, own_document};
 
 fn backend(
     name: &'static str,
