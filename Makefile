@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down test lint fmt openapi infra bench-load bench k8s-check
+.PHONY: help up down test lint fmt openapi infra bench-load bench k8s-check fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -40,3 +40,6 @@ bench-load: ## Load the seed-scale dataset (10,000 users, 1,000,000 links) into 
 
 bench: bench-load ## Measure latency and throughput against the running stack (make up first)
 	@deploy/bench/run.sh
+
+fuzz: ## schemathesis against the running gateway (make up first)
+	@deploy/local/fuzz.sh
