@@ -38,8 +38,8 @@ openapi: ## Regenerate the OpenAPI documents in proto-docs/ from the code
 bench-load: ## Load the seed-scale dataset (10,000 users, 1,000,000 links) into the running stack
 	@deploy/bench/load.sh
 
-bench: bench-load ## Measure latency and throughput against the running stack (make up first)
-	@deploy/bench/run.sh
+bench: bench-load ## Every scenario at concurrency 1 and 32, 20 s each; writes target/bench/report.json
+	@deploy/bench/run.sh $(BENCH_ARGS)
 
 fuzz: ## schemathesis against the running gateway (make up first)
 	@deploy/local/fuzz.sh

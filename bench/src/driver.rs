@@ -1,0 +1,144 @@
+//! Runs one scenario for a fixed time and records every request's latency.
+//!
+//! Closed loop (the default): `concurrency` workers each send their next
+//! request as soon as the previous one is answered. Open loop (`rate`): request
+//! `i` is due at `start + i / rate`; a free worker takes the next due request
+//! and its latency is counted from when it was due, so a stalled server shows
+//! up as queueing delay instead of being hidden by fewer requests sent.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use tokio::time::Instant;
+
+use crate::scenarios::{Scenario, Worker};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    pub concurrency: usize,
+    pub duration: Duration,
+    /// Requests per second for an open loop; `None` for a closed loop.
+    pub rate: Option<f64>,
+}
+
+pub struct Measurement {
+    pub requests: u64,
+    pub errors: u64,
+    /// The first failure seen, to say what went wrong.
+    pub first_error: Option<String>,
+    pub elapsed: Duration,
+    /// Microseconds.
+    pub latency: Histogram<u64>,
+}
+
+impl Measurement {
+    pub fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        self.latency.value_at_quantile(q) as f64 / 1000.0
+    }
+
+    pub fn max_ms(&self) -> f64 {
+        self.latency.max() as f64 / 1000.0
+    }
+}
+
+/// One worker's share, merged at the end.
+struct Tally {
+    requests: u64,
+    errors: u64,
+    first_error: Option<String>,
+    latency: Histogram<u64>,
+}
+
+fn histogram() -> Histogram<u64> {
+    // 1 µs to 60 s at three significant digits.
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("static histogram bounds are valid")
+}
+
+struct Schedule {
+    start: Instant,
+    end: Instant,
+    rate: Option<f64>,
+    next: AtomicU64,
+}
+
+impl Schedule {
+    /// When the worker's next request is due, or `None` once time is up.
+    async fn next(&self) -> Option<Instant> {
+        let due = match self.rate {
+            None => Instant::now(),
+            Some(rate) => {
+                let i = self.next.fetch_add(1, Ordering::Relaxed);
+                let due = self.start + Duration::from_secs_f64(i as f64 / rate);
+                tokio::time::sleep_until(due).await;
+                due
+            }
+        };
+        (due < self.end).then_some(due)
+    }
+}
+
+pub async fn run(scenario: Arc<Scenario>, workers: Vec<Worker>, load: Load) -> Measurement {
+    let start = Instant::now();
+    let schedule = Arc::new(Schedule {
+        start,
+        end: start + load.duration,
+        rate: load.rate,
+        next: AtomicU64::new(0),
+    });
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .take(load.concurrency)
+        .map(|mut worker| {
+            let (scenario, schedule) = (scenario.clone(), schedule.clone());
+            tokio::spawn(async move {
+                let mut tally = Tally {
+                    requests: 0,
+                    errors: 0,
+                    first_error: None,
+                    latency: histogram(),
+                };
+                while let Some(due) = schedule.next().await {
+                    let outcome = scenario.call(&mut worker).await;
+                    let micros = due.elapsed().as_micros().max(1) as u64;
+                    tally.latency.saturating_record(micros);
+                    tally.requests += 1;
+                    if let Err(error) = outcome {
+                        tally.errors += 1;
+                        tally.first_error.get_or_insert(error);
+                    }
+                }
+                tally
+            })
+        })
+        .collect();
+
+    let mut total = Tally {
+        requests: 0,
+        errors: 0,
+        first_error: None,
+        latency: histogram(),
+    };
+    for task in tasks {
+        let tally = task.await.expect("a benchmark worker panicked");
+        total.requests += tally.requests;
+        total.errors += tally.errors;
+        total.first_error = total.first_error.or(tally.first_error);
+        total
+            .latency
+            .add(&tally.latency)
+            .expect("histograms with the same bounds merge");
+    }
+    Measurement {
+        requests: total.requests,
+        errors: total.errors,
+        first_error: total.first_error,
+        elapsed: start.elapsed(),
+        latency: total.latency,
+    }
+}

@@ -1,0 +1,115 @@
+//! The figures of one run: a table on stdout and `report.json`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::driver::Measurement;
+
+#[derive(Debug, Serialize)]
+pub struct Row {
+    pub scenario: &'static str,
+    pub concurrency: usize,
+    /// Requests per second asked for in an open loop; absent for a closed loop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    pub requests: u64,
+    pub errors: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// Statements of every service with a database, per request.
+    pub sql_per_request: f64,
+    pub rss_before_kib: BTreeMap<String, u64>,
+    pub rss_after_kib: BTreeMap<String, u64>,
+}
+
+fn round(value: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    (value * scale).round() / scale
+}
+
+impl Row {
+    pub fn new(
+        scenario: &'static str,
+        concurrency: usize,
+        rate: Option<f64>,
+        measurement: &Measurement,
+        statements: u64,
+        rss: (BTreeMap<String, u64>, BTreeMap<String, u64>),
+    ) -> Self {
+        Self {
+            scenario,
+            concurrency,
+            rate,
+            requests: measurement.requests,
+            errors: measurement.errors,
+            first_error: measurement.first_error.clone(),
+            rps: round(measurement.rps(), 1),
+            p50_ms: round(measurement.quantile_ms(0.50), 3),
+            p90_ms: round(measurement.quantile_ms(0.90), 3),
+            p99_ms: round(measurement.quantile_ms(0.99), 3),
+            max_ms: round(measurement.max_ms(), 3),
+            sql_per_request: round(statements as f64 / measurement.requests.max(1) as f64, 2),
+            rss_before_kib: rss.0,
+            rss_after_kib: rss.1,
+        }
+    }
+}
+
+fn mib(rss: &BTreeMap<String, u64>) -> String {
+    rss.iter()
+        .map(|(service, kib)| format!("{service} {}", kib / 1024))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn header() {
+    println!(
+        "{:<15} {:>5} {:>9} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7}  RSS MiB before → after",
+        "scenario",
+        "conc",
+        "requests",
+        "errors",
+        "req/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "SQL/req"
+    );
+}
+
+pub fn print(row: &Row) {
+    println!(
+        "{:<15} {:>5} {:>9} {:>6} {:>9.1} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7.2}  {} → {}",
+        row.scenario,
+        row.concurrency,
+        row.requests,
+        row.errors,
+        row.rps,
+        row.p50_ms,
+        row.p90_ms,
+        row.p99_ms,
+        row.max_ms,
+        row.sql_per_request,
+        mib(&row.rss_before_kib),
+        mib(&row.rss_after_kib),
+    );
+    if let Some(error) = &row.first_error {
+        println!("{:<15} first error: {error}", "");
+    }
+}
+
+pub fn write(rows: &[Row], path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, serde_json::to_string_pretty(rows)? + "\n")?;
+    Ok(())
+}

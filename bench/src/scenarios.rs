@@ -1,0 +1,410 @@
+//! What the benchmark asks of the stack. Every scenario runs against the
+//! seed-scale dataset of deploy/bench/load.sh: users `user_00000` …, each with
+//! ten public grids of ten links.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use auth_client::AuthClient;
+use grids_client::GridsClient;
+use links_client::LinksClient;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// GET /api/v1/profiles/{username} through the gateway.
+    Profile,
+    /// The profile's three backend calls, made on the services with their client crates.
+    ProfileDirect,
+    /// GET /api/v1/links/{slug} through the gateway.
+    Link,
+    /// GET /api/v1/links?grid= through the gateway.
+    GridLinks,
+    /// POST /api/v1/auth/login through the gateway: bounded by argon2.
+    Login,
+    /// 80% reads (profiles, links, grid pages), 15% writes, 5% logins.
+    Mixed,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Profile,
+        Kind::ProfileDirect,
+        Kind::Link,
+        Kind::GridLinks,
+        Kind::Login,
+        Kind::Mixed,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Profile => "profile",
+            Kind::ProfileDirect => "profile-direct",
+            Kind::Link => "link",
+            Kind::GridLinks => "grid-links",
+            Kind::Login => "login",
+            Kind::Mixed => "mixed",
+        }
+    }
+
+    pub fn parse(name: &str) -> anyhow::Result<Kind> {
+        Kind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .with_context(|| format!("unknown scenario {name:?}"))
+    }
+
+    /// Writers sign in before the clock starts.
+    fn needs_account(self) -> bool {
+        self == Kind::Mixed
+    }
+}
+
+/// Where the stack is and how to call it.
+pub struct Endpoints {
+    pub gateway: String,
+    pub auth: String,
+    pub grids: String,
+    pub links: String,
+    /// The gateway's own service token, for the internal routes of the direct scenario.
+    pub service_token: String,
+    pub password: String,
+    pub users: u32,
+}
+
+/// Slugs of real grids and links, read from a sample of profiles.
+struct Sample {
+    grids: Vec<String>,
+    links: Vec<String>,
+}
+
+pub struct Target {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    users: AuthClient,
+    grids: GridsClient,
+    links: LinksClient,
+    sample: Sample,
+}
+
+/// One worker's state: its random stream and, for writers, its account.
+pub struct Worker {
+    rng: fastrand::Rng,
+    account: Option<Account>,
+}
+
+struct Account {
+    token: String,
+    grid: String,
+    /// The link this writer created and has not deleted yet.
+    link: Option<String>,
+    writes: u64,
+}
+
+pub struct Scenario {
+    pub kind: Kind,
+    target: Arc<Target>,
+}
+
+/// `Err` carries a short description of what failed.
+type Outcome = Result<(), String>;
+
+fn username(index: u32) -> String {
+    format!("user_{index:05}")
+}
+
+impl Target {
+    pub async fn connect(endpoints: Endpoints, concurrency: usize) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(concurrency.max(64))
+            .tcp_nodelay(true)
+            .timeout(std::time::Duration::from_secs(30))
+            .build()?;
+        let settings = |url: &str| {
+            let mut settings = auth_client::ClientSettings::local(url);
+            settings.service_token = Some(gridlink_config::Secret::new(
+                endpoints.service_token.clone(),
+            ));
+            settings.timeout = std::time::Duration::from_secs(30);
+            settings
+        };
+        let users = AuthClient::new(settings(&endpoints.auth));
+        let grids = GridsClient::new(settings(&endpoints.grids));
+        let links = LinksClient::new(settings(&endpoints.links));
+        let mut target = Self {
+            http,
+            endpoints,
+            users,
+            grids,
+            links,
+            sample: Sample {
+                grids: Vec::new(),
+                links: Vec::new(),
+            },
+        };
+        target.sample = target.sample_profiles(200).await?;
+        Ok(target)
+    }
+
+    async fn profile(&self, username: &str) -> anyhow::Result<Value> {
+        let url = format!("{}/api/v1/profiles/{username}", self.endpoints.gateway);
+        let response = self.http.get(&url).send().await.with_context(|| {
+            format!(
+                "the gateway at {} is not answering (make up)",
+                self.endpoints.gateway
+            )
+        })?;
+        match response.status() {
+            StatusCode::OK => Ok(response.json().await?),
+            StatusCode::NOT_FOUND => {
+                bail!("{username} does not exist: load the dataset first (make bench-load)")
+            }
+            StatusCode::TOO_MANY_REQUESTS => bail!(
+                "the gateway rate-limits the benchmark: start the stack with raised limits, \
+                 RATE_LIMIT_ANONYMOUS_PER_MINUTE=1000000000 RATE_LIMIT_USER_PER_MINUTE=1000000000 make up"
+            ),
+            status => bail!("GET {url} answered {status}"),
+        }
+    }
+
+    async fn sample_profiles(&self, count: u32) -> anyhow::Result<Sample> {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut sample = Sample {
+            grids: Vec::new(),
+            links: Vec::new(),
+        };
+        for _ in 0..count {
+            let profile = self
+                .profile(&username(rng.u32(0..self.endpoints.users)))
+                .await?;
+            for grid in profile["grids"].as_array().into_iter().flatten() {
+                sample
+                    .grids
+                    .extend(grid["slug"].as_str().map(str::to_owned));
+                for link in grid["links"].as_array().into_iter().flatten() {
+                    sample
+                        .links
+                        .extend(link["slug"].as_str().map(str::to_owned));
+                }
+            }
+        }
+        if sample.links.is_empty() {
+            bail!("the sampled profiles hold no links: load the dataset first (make bench-load)");
+        }
+        Ok(sample)
+    }
+
+    /// Signs in as a writer (the last users of the dataset, one per worker) and
+    /// picks one of their grids to write links into.
+    async fn account(&self, index: u32) -> anyhow::Result<Account> {
+        let name = username(self.endpoints.users - 1 - index);
+        let tokens: Value = self
+            .http
+            .post(format!("{}/api/v1/auth/login", self.endpoints.gateway))
+            .json(&json!({"login": name, "password": self.endpoints.password}))
+            .send()
+            .await?
+            .error_for_status()
+            .with_context(|| format!("{name} cannot log in with the benchmark password"))?
+            .json()
+            .await?;
+        let profile = self.profile(&name).await?;
+        Ok(Account {
+            token: tokens["access_token"]
+                .as_str()
+                .context("login answered no access token")?
+                .to_owned(),
+            grid: profile["grids"][0]["slug"]
+                .as_str()
+                .with_context(|| format!("{name} has no grid"))?
+                .to_owned(),
+            link: None,
+            writes: 0,
+        })
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.endpoints.gateway))
+    }
+
+    fn random_user(&self, rng: &mut fastrand::Rng) -> String {
+        username(rng.u32(0..self.endpoints.users))
+    }
+}
+
+/// Sends the request, reads the whole body, and checks the status.
+async fn expect(request: RequestBuilder, want: StatusCode) -> Result<Vec<u8>, String> {
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let url = response.url().path().to_owned();
+    let body = response.bytes().await.map_err(|e| e.to_string())?;
+    if status == want {
+        Ok(body.to_vec())
+    } else {
+        Err(format!("{status} on {url}"))
+    }
+}
+
+impl Scenario {
+    pub fn new(kind: Kind, target: Arc<Target>) -> Self {
+        Self { kind, target }
+    }
+
+    /// One worker per connection; writers are signed in here, before the clock starts.
+    pub async fn workers(&self, count: usize) -> anyhow::Result<Vec<Worker>> {
+        let mut workers = Vec::with_capacity(count);
+        for index in 0..count {
+            let account = if self.kind.needs_account() {
+                Some(self.target.account(index as u32).await?)
+            } else {
+                None
+            };
+            workers.push(Worker {
+                rng: fastrand::Rng::with_seed(index as u64 + 1),
+                account,
+            });
+        }
+        Ok(workers)
+    }
+
+    pub async fn call(&self, worker: &mut Worker) -> Outcome {
+        match self.kind {
+            Kind::Profile => self.profile(worker).await,
+            Kind::ProfileDirect => self.profile_direct(worker).await,
+            Kind::Link => self.link(worker).await,
+            Kind::GridLinks => self.grid_links(worker).await,
+            Kind::Login => self.login(worker).await,
+            Kind::Mixed => self.mixed(worker).await,
+        }
+    }
+
+    async fn profile(&self, worker: &mut Worker) -> Outcome {
+        let path = format!(
+            "/api/v1/profiles/{}",
+            self.target.random_user(&mut worker.rng)
+        );
+        expect(self.target.request(Method::GET, &path), StatusCode::OK)
+            .await
+            .map(drop)
+    }
+
+    async fn profile_direct(&self, worker: &mut Worker) -> Outcome {
+        let target = &self.target;
+        let name = target.random_user(&mut worker.rng);
+        let user = target
+            .users
+            .user_by_username(&name)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("{name} not found"))?;
+        let grids = target
+            .grids
+            .public_grids(&user.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let slugs: Vec<String> = grids.into_iter().map(|g| g.slug).collect();
+        target
+            .links
+            .links_of_grids(&slugs)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    async fn link(&self, worker: &mut Worker) -> Outcome {
+        let slug = worker
+            .rng
+            .choice(&self.target.sample.links)
+            .expect("sampled");
+        let path = format!("/api/v1/links/{slug}");
+        expect(self.target.request(Method::GET, &path), StatusCode::OK)
+            .await
+            .map(drop)
+    }
+
+    async fn grid_links(&self, worker: &mut Worker) -> Outcome {
+        let slug = worker
+            .rng
+            .choice(&self.target.sample.grids)
+            .expect("sampled");
+        let path = format!("/api/v1/links?grid={slug}");
+        expect(self.target.request(Method::GET, &path), StatusCode::OK)
+            .await
+            .map(drop)
+    }
+
+    async fn login(&self, worker: &mut Worker) -> Outcome {
+        let body = json!({
+            "login": self.target.random_user(&mut worker.rng),
+            "password": self.target.endpoints.password,
+        });
+        expect(
+            self.target
+                .request(Method::POST, "/api/v1/auth/login")
+                .json(&body),
+            StatusCode::OK,
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn mixed(&self, worker: &mut Worker) -> Outcome {
+        match worker.rng.u32(0..100) {
+            0..40 => self.profile(worker).await,
+            40..60 => self.link(worker).await,
+            60..80 => self.grid_links(worker).await,
+            80..95 => self.write(worker).await,
+            _ => self.login(worker).await,
+        }
+    }
+
+    /// A writer cycles create → edit → delete on one link, so the dataset
+    /// keeps its size however long the run.
+    async fn write(&self, worker: &mut Worker) -> Outcome {
+        let account = worker.account.as_mut().expect("writers have accounts");
+        let target = &self.target;
+        let n = account.writes;
+        account.writes += 1;
+        match account.link.clone() {
+            Some(slug) if n % 3 == 1 => expect(
+                target
+                    .request(Method::PATCH, &format!("/api/v1/links/{slug}"))
+                    .bearer_auth(&account.token)
+                    .json(&json!({"title": format!("Edited {n}")})),
+                StatusCode::OK,
+            )
+            .await
+            .map(drop),
+            Some(slug) => {
+                account.link = None;
+                expect(
+                    target
+                        .request(Method::DELETE, &format!("/api/v1/links/{slug}"))
+                        .bearer_auth(&account.token),
+                    StatusCode::NO_CONTENT,
+                )
+                .await
+                .map(drop)
+            }
+            None => {
+                let body = expect(
+                    target
+                        .request(Method::POST, "/api/v1/links")
+                        .bearer_auth(&account.token)
+                        .json(&json!({
+                            "grid": account.grid,
+                            "title": format!("Written {n}"),
+                            "url": format!("https://example.com/written/{n}"),
+                        })),
+                    StatusCode::CREATED,
+                )
+                .await?;
+                let created: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+                account.link = created["slug"].as_str().map(str::to_owned);
+                Ok(())
+            }
+        }
+    }
+}
