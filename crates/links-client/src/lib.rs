@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use gridlink_config::ConfigError;
 use gridlink_rest_client::RestClient;
 pub use gridlink_rest_client::{ClientError, ClientSettings};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 /// Most grids one batch call may name (a profile shows at most 200 grids).
 pub const MAX_BATCH_GRIDS: usize = 200;
@@ -32,8 +34,8 @@ struct BatchRequest<'a> {
 }
 
 #[derive(Deserialize)]
-struct BatchResponse {
-    grids: HashMap<String, Vec<Link>>,
+struct BatchResponse<L> {
+    grids: HashMap<String, L>,
 }
 
 #[derive(Clone)]
@@ -62,10 +64,27 @@ impl LinksClient {
         &self,
         grids: &[String],
     ) -> Result<HashMap<String, Vec<Link>>, ClientError> {
+        self.batch(grids).await
+    }
+
+    /// As [`LinksClient::links_of_grids`], with each grid's links left as the
+    /// JSON array of [`Link`]s the service sent: for callers that only pass
+    /// them on, so they are neither decoded nor encoded again.
+    pub async fn links_of_grids_json(
+        &self,
+        grids: &[String],
+    ) -> Result<HashMap<String, Box<RawValue>>, ClientError> {
+        self.batch(grids).await
+    }
+
+    async fn batch<L: DeserializeOwned>(
+        &self,
+        grids: &[String],
+    ) -> Result<HashMap<String, L>, ClientError> {
         if grids.is_empty() {
             return Ok(HashMap::new());
         }
-        let response: BatchResponse = self
+        let response: BatchResponse<L> = self
             .rest
             .post_read("/internal/v1/links/batch", &BatchRequest { grids })
             .await?;

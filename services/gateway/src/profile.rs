@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use gridlink_problem::{FieldError, ProblemSchema, problem_response};
 use gridlink_rest_client::ClientError;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use crate::edge;
@@ -45,8 +46,10 @@ pub struct ProfileGrid {
     pub visibility: String,
     pub created_on: DateTime<Utc>,
     pub modified_on: DateTime<Utc>,
-    /// The grid's live links, in position order.
-    pub links: Vec<ProfileLink>,
+    /// The grid's live links, in position order: the links service's own
+    /// JSON, passed through without being decoded and encoded again.
+    #[schema(value_type = Vec<ProfileLink>)]
+    pub links: Box<RawValue>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -171,7 +174,7 @@ async fn assemble(gateway: &Gateway, username: &str) -> Result<Profile, HttpResp
     let mut links = call(
         "links",
         &gateway.links,
-        gateway.links_client.links_of_grids(&slugs),
+        gateway.links_client.links_of_grids_json(&slugs),
     )
     .await?;
     Ok(Profile {
@@ -185,23 +188,7 @@ async fn assemble(gateway: &Gateway, username: &str) -> Result<Profile, HttpResp
         grids: grids
             .into_iter()
             .map(|g| ProfileGrid {
-                links: links
-                    .remove(&g.slug)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|l| ProfileLink {
-                        slug: l.slug,
-                        grid: l.grid,
-                        title: l.title,
-                        url: l.url,
-                        background: l.background,
-                        width: l.width,
-                        height: l.height,
-                        position: l.position,
-                        created_on: l.created_on,
-                        modified_on: l.modified_on,
-                    })
-                    .collect(),
+                links: links.remove(&g.slug).unwrap_or_else(no_links),
                 slug: g.slug,
                 owner: g.owner,
                 title: g.title,
@@ -212,4 +199,8 @@ async fn assemble(gateway: &Gateway, username: &str) -> Result<Profile, HttpResp
             })
             .collect(),
     })
+}
+
+fn no_links() -> Box<RawValue> {
+    RawValue::from_string("[]".to_owned()).expect("[] is JSON")
 }
