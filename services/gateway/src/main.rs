@@ -2,6 +2,9 @@ use std::process::ExitCode;
 
 use gateway::Config;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let _telemetry = gridlink_telemetry::init("gateway");
