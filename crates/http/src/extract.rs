@@ -76,11 +76,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// 413 whether announced by Content-Length or found while reading.
 pub async fn read_body(
     declared_length: Option<usize>,
-    mut payload: Payload,
+    payload: Payload,
 ) -> Result<Bytes, ApiError> {
     if declared_length.is_some_and(|len| len > BODY_LIMIT) {
         return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
     }
+    // A client trickling its body would otherwise hold a connection and a
+    // buffer for as long as it likes.
+    tokio::time::timeout(BODY_TIMEOUT, collect(payload))
+        .await
+        .map_err(|_| ApiError::RequestTimeout(BODY_TIMEOUT))?
+}
+
+/// How long a client may take to send a whole body (at most [`BODY_LIMIT`]).
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn collect(mut payload: Payload) -> Result<Bytes, ApiError> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk =
