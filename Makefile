@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down test lint fmt openapi infra bench-load bench k8s-check fuzz
+.PHONY: help up down test lint fmt openapi infra bench-load bench soak k8s-check fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -18,8 +18,10 @@ infra: ## Start (or install) PostgreSQL, RabbitMQ and Redis if they are not runn
 
 test: infra ## Run every test: unit, integration (real PostgreSQL/RabbitMQ), end to end, manifests
 	@deploy/local/databases.sh --sweep-tests
+	@rm -rf target/reliability
 	cargo test --workspace --all-targets --locked
 	@deploy/local/k8s-check.sh
+	@deploy/local/reliability-figures.sh
 
 k8s-check: ## Render every Kustomize overlay and validate it offline; lint the compose file
 	@deploy/local/k8s-check.sh
@@ -40,6 +42,9 @@ bench-load: ## Load the seed-scale dataset (10,000 users, 1,000,000 links) into 
 
 bench: bench-load ## Every scenario at concurrency 1 and 32, 20 s each; writes target/bench/report.json
 	@deploy/bench/run.sh $(BENCH_ARGS)
+
+soak: bench-load ## Ten minutes of mixed load with account churn; checks 5xx, memory, queues, connections
+	@deploy/bench/soak.sh
 
 fuzz: ## schemathesis against the running gateway (make up first)
 	@deploy/local/fuzz.sh

@@ -26,6 +26,8 @@ pub struct Load {
 pub struct Measurement {
     pub requests: u64,
     pub errors: u64,
+    /// Errors that were 5xx answers or no answer at all.
+    pub server_errors: u64,
     /// The first failure seen, to say what went wrong.
     pub first_error: Option<String>,
     pub elapsed: Duration,
@@ -51,6 +53,7 @@ impl Measurement {
 struct Tally {
     requests: u64,
     errors: u64,
+    server_errors: u64,
     first_error: Option<String>,
     latency: Histogram<u64>,
 }
@@ -100,6 +103,7 @@ pub async fn run(scenario: Arc<Scenario>, workers: Vec<Worker>, load: Load) -> M
                 let mut tally = Tally {
                     requests: 0,
                     errors: 0,
+                    server_errors: 0,
                     first_error: None,
                     latency: histogram(),
                 };
@@ -108,9 +112,10 @@ pub async fn run(scenario: Arc<Scenario>, workers: Vec<Worker>, load: Load) -> M
                     let micros = due.elapsed().as_micros().max(1) as u64;
                     tally.latency.saturating_record(micros);
                     tally.requests += 1;
-                    if let Err(error) = outcome {
+                    if let Err(failure) = outcome {
                         tally.errors += 1;
-                        tally.first_error.get_or_insert(error);
+                        tally.server_errors += u64::from(failure.server_side());
+                        tally.first_error.get_or_insert(failure.what);
                     }
                 }
                 tally
@@ -121,6 +126,7 @@ pub async fn run(scenario: Arc<Scenario>, workers: Vec<Worker>, load: Load) -> M
     let mut total = Tally {
         requests: 0,
         errors: 0,
+        server_errors: 0,
         first_error: None,
         latency: histogram(),
     };
@@ -128,6 +134,7 @@ pub async fn run(scenario: Arc<Scenario>, workers: Vec<Worker>, load: Load) -> M
         let tally = task.await.expect("a benchmark worker panicked");
         total.requests += tally.requests;
         total.errors += tally.errors;
+        total.server_errors += tally.server_errors;
         total.first_error = total.first_error.or(tally.first_error);
         total
             .latency
@@ -137,6 +144,7 @@ pub async fn run(scenario: Arc<Scenario>, workers: Vec<Worker>, load: Load) -> M
     Measurement {
         requests: total.requests,
         errors: total.errors,
+        server_errors: total.server_errors,
         first_error: total.first_error,
         elapsed: start.elapsed(),
         latency: total.latency,

@@ -3,12 +3,12 @@
 //! memory per scenario. `make bench` runs it with the defaults.
 //!
 //! Options: `--duration SECS` (20), `--concurrency 1,32`, `--rate RPS` (open
-//! loop), `--scenarios profile,link,…` (all), `--out PATH`
+//! loop), `--scenarios profile,link,…` (all but soak), `--out PATH`
 //! (target/bench/report.json), `--threads N` (1: the load generator shares the
 //! machine with the stack, so it takes as little of it as it can).
 //! Environment: `GATEWAY_URL`, `AUTH_URL`, `GRIDS_URL`, `LINKS_URL` (the local
 //! ports), `GATEWAY_TOKEN` (the gateway's service token, for the direct
-//! scenario), `BENCH_USERS` (10000), `BENCH_PASSWORD`, `RUN_DIR` (.run).
+//! scenario), `BENCH_USERS` (10000), `BENCH_ACCOUNTS` (32, as loaded), `BENCH_PASSWORD`, `RUN_DIR` (.run).
 
 mod driver;
 mod probe;
@@ -45,7 +45,7 @@ fn options() -> anyhow::Result<Options> {
         duration: Duration::from_secs(20),
         concurrency: vec![1, 32],
         rate: None,
-        scenarios: Kind::ALL.to_vec(),
+        scenarios: Kind::BENCH.to_vec(),
         out: PathBuf::from("target/bench/report.json"),
         threads: 1,
     };
@@ -93,6 +93,9 @@ fn endpoints() -> anyhow::Result<Endpoints> {
         )?,
         password: env("BENCH_PASSWORD", "benchmark passphrase 2026"),
         users: env("BENCH_USERS", "10000").parse().context("BENCH_USERS")?,
+        accounts: env("BENCH_ACCOUNTS", "32")
+            .parse()
+            .context("BENCH_ACCOUNTS")?,
     })
 }
 

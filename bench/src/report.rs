@@ -16,6 +16,8 @@ pub struct Row {
     pub rate: Option<f64>,
     pub requests: u64,
     pub errors: u64,
+    /// Of the errors, 5xx answers and requests that got no answer.
+    pub server_errors: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
     pub rps: f64,
@@ -49,6 +51,7 @@ impl Row {
             rate,
             requests: measurement.requests,
             errors: measurement.errors,
+            server_errors: measurement.server_errors,
             first_error: measurement.first_error.clone(),
             rps: round(measurement.rps(), 1),
             p50_ms: round(measurement.quantile_ms(0.50), 3),
@@ -71,11 +74,12 @@ fn mib(rss: &BTreeMap<String, u64>) -> String {
 
 pub fn header() {
     println!(
-        "{:<15} {:>5} {:>9} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7}  RSS MiB before → after",
+        "{:<15} {:>5} {:>9} {:>6} {:>5} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7}  RSS MiB before → after",
         "scenario",
         "conc",
         "requests",
         "errors",
+        "5xx",
         "req/s",
         "p50 ms",
         "p90 ms",
@@ -87,11 +91,12 @@ pub fn header() {
 
 pub fn print(row: &Row) {
     println!(
-        "{:<15} {:>5} {:>9} {:>6} {:>9.1} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7.2}  {} → {}",
+        "{:<15} {:>5} {:>9} {:>6} {:>5} {:>9.1} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7.2}  {} → {}",
         row.scenario,
         row.concurrency,
         row.requests,
         row.errors,
+        row.server_errors,
         row.rps,
         row.p50_ms,
         row.p90_ms,

@@ -25,10 +25,14 @@ pub enum Kind {
     Login,
     /// 80% reads (profiles, links, grid pages), 15% writes, 5% logins.
     Mixed,
+    /// The mix, plus 1% account churn: sign up, write a grid and a link,
+    /// delete the account (which fans out over the broker).
+    Soak,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    /// What `make bench` runs; the soak has its own target.
+    pub const BENCH: [Kind; 6] = [
         Kind::Profile,
         Kind::ProfileDirect,
         Kind::Link,
@@ -45,19 +49,21 @@ impl Kind {
             Kind::GridLinks => "grid-links",
             Kind::Login => "login",
             Kind::Mixed => "mixed",
+            Kind::Soak => "soak",
         }
     }
 
     pub fn parse(name: &str) -> anyhow::Result<Kind> {
-        Kind::ALL
+        Kind::BENCH
             .into_iter()
+            .chain([Kind::Soak])
             .find(|kind| kind.name() == name)
             .with_context(|| format!("unknown scenario {name:?}"))
     }
 
     /// Writers sign in before the clock starts.
     fn needs_account(self) -> bool {
-        self == Kind::Mixed
+        matches!(self, Kind::Mixed | Kind::Soak)
     }
 }
 
@@ -71,6 +77,9 @@ pub struct Endpoints {
     pub service_token: String,
     pub password: String,
     pub users: u32,
+    /// `user_00000` … with their own real password hash: the benchmark logs
+    /// in and writes as them.
+    pub accounts: u32,
 }
 
 /// Slugs of real grids and links, read from a sample of profiles.
@@ -107,8 +116,40 @@ pub struct Scenario {
     target: Arc<Target>,
 }
 
-/// `Err` carries a short description of what failed.
-type Outcome = Result<(), String>;
+/// A request that did not get the answer it should have.
+#[derive(Debug)]
+pub struct Failure {
+    /// The status answered; `None` when there was no answer at all.
+    pub status: Option<u16>,
+    pub what: String,
+}
+
+impl Failure {
+    /// A 5xx or no answer: the stack's fault, not the request's.
+    pub fn server_side(&self) -> bool {
+        self.status.is_none_or(|status| status >= 500)
+    }
+}
+
+impl From<reqwest::Error> for Failure {
+    fn from(error: reqwest::Error) -> Self {
+        Self {
+            status: error.status().map(|s| s.as_u16()),
+            what: error.to_string(),
+        }
+    }
+}
+
+impl From<auth_client::ClientError> for Failure {
+    fn from(error: auth_client::ClientError) -> Self {
+        Self {
+            status: error.status(),
+            what: error.to_string(),
+        }
+    }
+}
+
+type Outcome = Result<(), Failure>;
 
 fn username(index: u32) -> String {
     format!("user_{index:05}")
@@ -195,10 +236,10 @@ impl Target {
         Ok(sample)
     }
 
-    /// Signs in as a writer (the last users of the dataset, one per worker) and
-    /// picks one of their grids to write links into.
+    /// Signs in as a writer (one account per worker, shared when there are
+    /// more workers than accounts) and picks one of their grids to write into.
     async fn account(&self, index: u32) -> anyhow::Result<Account> {
-        let name = username(self.endpoints.users - 1 - index);
+        let name = username(index % self.endpoints.accounts);
         let tokens: Value = self
             .http
             .post(format!("{}/api/v1/auth/login", self.endpoints.gateway))
@@ -235,15 +276,18 @@ impl Target {
 }
 
 /// Sends the request, reads the whole body, and checks the status.
-async fn expect(request: RequestBuilder, want: StatusCode) -> Result<Vec<u8>, String> {
-    let response = request.send().await.map_err(|e| e.to_string())?;
+async fn expect(request: RequestBuilder, want: StatusCode) -> Result<Vec<u8>, Failure> {
+    let response = request.send().await?;
     let status = response.status();
     let url = response.url().path().to_owned();
-    let body = response.bytes().await.map_err(|e| e.to_string())?;
+    let body = response.bytes().await?;
     if status == want {
         Ok(body.to_vec())
     } else {
-        Err(format!("{status} on {url}"))
+        Err(Failure {
+            status: Some(status.as_u16()),
+            what: format!("{status} on {url}"),
+        })
     }
 }
 
@@ -277,6 +321,8 @@ impl Scenario {
             Kind::GridLinks => self.grid_links(worker).await,
             Kind::Login => self.login(worker).await,
             Kind::Mixed => self.mixed(worker).await,
+            Kind::Soak if worker.rng.u32(0..100) == 0 => self.churn(worker).await,
+            Kind::Soak => self.mixed(worker).await,
         }
     }
 
@@ -296,21 +342,19 @@ impl Scenario {
         let user = target
             .users
             .user_by_username(&name)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("{name} not found"))?;
-        let grids = target
-            .grids
-            .public_grids(&user.id)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?
+            .ok_or_else(|| Failure {
+                status: Some(404),
+                what: format!("{name} not found"),
+            })?;
+        let grids = target.grids.public_grids(&user.id).await?;
         let slugs: Vec<String> = grids.into_iter().map(|g| g.slug).collect();
         target
             .links
             .links_of_grids(&slugs)
             .await
             .map(drop)
-            .map_err(|e| e.to_string())
+            .map_err(Failure::from)
     }
 
     async fn link(&self, worker: &mut Worker) -> Outcome {
@@ -336,8 +380,9 @@ impl Scenario {
     }
 
     async fn login(&self, worker: &mut Worker) -> Outcome {
+        let account = worker.rng.u32(0..self.target.endpoints.accounts);
         let body = json!({
-            "login": self.target.random_user(&mut worker.rng),
+            "login": username(account),
             "password": self.target.endpoints.password,
         });
         expect(
@@ -358,6 +403,57 @@ impl Scenario {
             80..95 => self.write(worker).await,
             _ => self.login(worker).await,
         }
+    }
+
+    /// A new account with a grid and a link, deleted at once.
+    async fn churn(&self, worker: &mut Worker) -> Outcome {
+        let target = &self.target;
+        let name = format!("churn_{:016x}", worker.rng.u64(..));
+        let password = &target.endpoints.password;
+        let body = expect(
+            target
+                .request(Method::POST, "/api/v1/auth/signup")
+                .json(&json!({
+                    "username": name,
+                    "email": format!("{name}@bench.example"),
+                    "password": password,
+                })),
+            StatusCode::CREATED,
+        )
+        .await?;
+        let signed: Value = serde_json::from_slice(&body).map_err(|e| Failure {
+            status: Some(201),
+            what: format!("an unreadable signup: {e}"),
+        })?;
+        let token = signed["access_token"].as_str().unwrap_or_default();
+        let grid = expect(
+            target
+                .request(Method::POST, "/api/v1/grids")
+                .bearer_auth(token)
+                .json(&json!({"title": "churn"})),
+            StatusCode::CREATED,
+        )
+        .await?;
+        let grid: Value = serde_json::from_slice(&grid).unwrap_or_default();
+        expect(
+            target
+                .request(Method::POST, "/api/v1/links")
+                .bearer_auth(token)
+                .json(
+                    &json!({"grid": grid["slug"], "title": "churn", "url": "https://example.com"}),
+                ),
+            StatusCode::CREATED,
+        )
+        .await?;
+        expect(
+            target
+                .request(Method::DELETE, "/api/v1/users/me")
+                .bearer_auth(token)
+                .json(&json!({"password": password})),
+            StatusCode::ACCEPTED,
+        )
+        .await
+        .map(drop)
     }
 
     /// A writer cycles create → edit → delete on one link, so the dataset
@@ -401,7 +497,10 @@ impl Scenario {
                     StatusCode::CREATED,
                 )
                 .await?;
-                let created: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+                let created: Value = serde_json::from_slice(&body).map_err(|e| Failure {
+                    status: Some(201),
+                    what: format!("an unreadable link: {e}"),
+                })?;
                 account.link = created["slug"].as_str().map(str::to_owned);
                 Ok(())
             }

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/../.."
 [ -f .run/secrets.env ] || { echo "bench: no stack is running (make up)" >&2; exit 1; }
 # shellcheck disable=SC1091
 source .run/secrets.env
-cargo build --release --locked -q -p gridlink-bench
+# The same build as `make up` (all binaries), so nothing is rebuilt for it.
+cargo build --release --bins --locked -q
 echo "bench: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(date -u +%Y-%m-%dT%H:%MZ)"
 GATEWAY_TOKEN=$GATEWAY_TOKEN exec target/release/gridlink-bench "$@"

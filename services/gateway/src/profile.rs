@@ -46,8 +46,9 @@ pub struct ProfileGrid {
     pub visibility: String,
     pub created_on: DateTime<Utc>,
     pub modified_on: DateTime<Utc>,
-    /// The grid's live links, in position order: the links service's own
-    /// JSON, passed through without being decoded and encoded again.
+    /// The grid's live links, in position order.
+    // The links service's own JSON, passed through without being decoded
+    // and encoded again.
     #[schema(value_type = Vec<ProfileLink>)]
     pub links: Box<RawValue>,
 }
