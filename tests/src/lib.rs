@@ -1,8 +1,10 @@
 //! Harness for end-to-end tests: the auth, grids and links services running
 //! together in this process, each on its own fresh database, sharing an
-//! exchange and queues no other test uses; and a TCP proxy that can cut a
-//! service's connection to the broker.
+//! exchange and queues no other test uses; a fault-injection TCP proxy; and
+//! the figures the reliability tests report.
 
+pub mod accounts;
+pub mod figures;
 pub mod openapi;
 pub mod proxy;
 pub mod stack;

@@ -1,3 +1,4 @@
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use gridlink_config::Secret;
@@ -16,6 +17,9 @@ pub struct Stack {
     pub events: BrokerSettings,
     with_events: bool,
     pub client: reqwest::Client,
+    /// The auth service's signing key (PKCS#8 PEM, kid `test-key`), to forge
+    /// tokens with in tests.
+    pub signing_pem: String,
 }
 
 /// Adjusts a test gateway's configuration before it starts.
@@ -27,6 +31,9 @@ pub struct Options {
     pub brokers: BrokerUrls,
     /// Start a gateway, configured by this function.
     pub gateway: Option<GatewaySetup>,
+    /// Route the grids service's database connections through this address
+    /// (a fault-injection proxy in front of the test PostgreSQL server).
+    pub grids_database_via: Option<SocketAddr>,
 }
 
 impl Default for Options {
@@ -35,6 +42,7 @@ impl Default for Options {
             events: true,
             brokers: BrokerUrls::default(),
             gateway: None,
+            grids_database_via: None,
         }
     }
 }
@@ -54,6 +62,21 @@ impl Default for BrokerUrls {
             links: AMQP.into(),
         }
     }
+}
+
+/// The same database URL, with the server's address replaced by `proxy`.
+fn via(url: &Secret, proxy: SocketAddr) -> Secret {
+    let url = url.expose();
+    let host_start = url.find('@').map_or("postgres://".len(), |at| at + 1);
+    let path_start = host_start
+        + url[host_start..]
+            .find('/')
+            .expect("a database URL names a database");
+    Secret::new(format!(
+        "{}{proxy}{}",
+        &url[..host_start],
+        &url[path_start..]
+    ))
 }
 
 fn with_url(settings: &BrokerSettings, url: &str) -> BrokerSettings {
@@ -98,7 +121,9 @@ impl Stack {
         config.http.workers = 1;
         config.pool.max_size = 4;
         config.database_url = db.url.clone();
-        config.signing_key.private_pem = Some(Secret::new(auth::generate_pem().unwrap()));
+        let signing_pem = auth::generate_pem().unwrap();
+        config.signing_key.private_pem = Some(Secret::new(signing_pem.clone()));
+        config.signing_key.key_id = Some("test-key".into());
         config.internal_tokens = internal_tokens();
         config.events = events_on.then(|| with_url(&events, &urls.auth));
         let app = auth::build(config).await.unwrap();
@@ -110,7 +135,10 @@ impl Stack {
         config.http.addr = "127.0.0.1:0".parse().unwrap();
         config.http.workers = 1;
         config.pool.max_size = 4;
-        config.database_url = db.url.clone();
+        config.database_url = match options.grids_database_via {
+            None => db.url.clone(),
+            Some(proxy) => via(&db.url, proxy),
+        };
         config.auth.base_url = auth.url.clone();
         config.internal_tokens = internal_tokens();
         config.events = events_on.then(|| with_url(&events, &urls.grids));
@@ -162,6 +190,7 @@ impl Stack {
             events,
             with_events: events_on,
             client: reqwest::Client::new(),
+            signing_pem,
         };
         stack.wait_ready(Duration::from_secs(20)).await;
         stack
