@@ -58,6 +58,18 @@ struct Tally {
     latency: Histogram<u64>,
 }
 
+impl Tally {
+    fn new() -> Self {
+        Self {
+            requests: 0,
+            errors: 0,
+            server_errors: 0,
+            first_error: None,
+            latency: histogram(),
+        }
+    }
+}
+
 fn histogram() -> Histogram<u64> {
     // 1 µs to 60 s at three significant digits.
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("static histogram bounds are valid")
@@ -100,13 +112,7 @@ pub async fn run(scenario: Arc<Scenario>, workers: Vec<Worker>, load: Load) -> M
         .map(|mut worker| {
             let (scenario, schedule) = (scenario.clone(), schedule.clone());
             tokio::spawn(async move {
-                let mut tally = Tally {
-                    requests: 0,
-                    errors: 0,
-                    server_errors: 0,
-                    first_error: None,
-                    latency: histogram(),
-                };
+                let mut tally = Tally::new();
                 while let Some(due) = schedule.next().await {
                     let outcome = scenario.call(&mut worker).await;
                     let micros = due.elapsed().as_micros().max(1) as u64;
@@ -123,13 +129,7 @@ pub async fn run(scenario: Arc<Scenario>, workers: Vec<Worker>, load: Load) -> M
         })
         .collect();
 
-    let mut total = Tally {
-        requests: 0,
-        errors: 0,
-        server_errors: 0,
-        first_error: None,
-        latency: histogram(),
-    };
+    let mut total = Tally::new();
     for task in tasks {
         let tally = task.await.expect("a benchmark worker panicked");
         total.requests += tally.requests;

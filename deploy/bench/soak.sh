@@ -58,7 +58,7 @@ out, before, after, left, missing, dead, churned, drained = sys.argv[1:]
 row = json.load(open(f"{out}/report.json"))[0]
 rss_before, rss_after = row["rss_before_kib"], row["rss_after_kib"]
 summary = {
-    "seconds": None, "concurrency": row["concurrency"], "requests": row["requests"],
+    "seconds": round(row["requests"] / row["rps"]) if row["rps"] else 0, "concurrency": row["concurrency"], "requests": row["requests"],
     "rps": row["rps"], "p50_ms": row["p50_ms"], "p99_ms": row["p99_ms"],
     "errors": row["errors"], "server_errors": row["server_errors"],
     "accounts_deleted": int(churned), "deletions_not_erased": int(missing),
@@ -67,7 +67,6 @@ summary = {
     "rss_mib_after": {k: round(v / 1024, 1) for k, v in rss_after.items()},
     "db_connections_before": int(before), "db_connections_after": int(after),
 }
-summary["seconds"] = round(row["requests"] / row["rps"]) if row["rps"] else 0
 json.dump(summary, open(f"{out}/summary.json", "w"), indent=2)
 print(json.dumps(summary, indent=2))
 failures = []

@@ -219,6 +219,25 @@ impl Stack {
         }
     }
 
+    /// Sends a request to the service at `base`, with a bearer token and a JSON body if given.
+    pub async fn request(
+        &self,
+        base: &str,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, format!("{base}{path}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+
     /// The gateway's base URL.
     pub fn edge(&self) -> &str {
         &self.gateway.as_ref().expect("the stack runs a gateway").url

@@ -12,24 +12,6 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn send(
-    stack: &Stack,
-    base: &str,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> reqwest::Response {
-    let mut request = stack.client.request(method, format!("{base}{path}"));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    request.send().await.unwrap()
-}
-
 fn b64(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(value.to_string())
 }
@@ -130,15 +112,15 @@ async fn forged_tokens_are_refused_at_the_gateway_and_at_every_service() {
     let stack = Stack::with_gateway(|_| {}).await;
     let alice = signup(&stack.client, &stack.auth.url, "alice").await;
     // A grid for the write attempts to aim at.
-    let grid = send(
-        &stack,
-        &stack.grids.url,
-        Method::POST,
-        "/api/v1/grids",
-        Some(&alice.access_token),
-        Some(&json!({"title": "mine"})),
-    )
-    .await;
+    let grid = stack
+        .request(
+            &stack.grids.url,
+            Method::POST,
+            "/api/v1/grids",
+            Some(&alice.access_token),
+            Some(&json!({"title": "mine"})),
+        )
+        .await;
     assert_eq!(grid.status(), 201);
     let grid: Value = grid.json().await.unwrap();
     let slug = grid["slug"].as_str().unwrap().to_owned();
@@ -194,31 +176,31 @@ async fn forged_tokens_are_refused_at_the_gateway_and_at_every_service() {
             Some(json!({"grid": slug, "title": "planted", "url": "https://evil.example"})),
         ),
     ];
-    let jwks: Value = send(
-        &stack,
-        &stack.auth.url,
-        Method::GET,
-        "/api/v1/auth/jwks.json",
-        None,
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let jwks: Value = stack
+        .request(
+            &stack.auth.url,
+            Method::GET,
+            "/api/v1/auth/jwks.json",
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let forged = forgeries(&stack, &alice, &alice.access_token, &jwks);
     let (mut attempts, mut accepted) = (0, Vec::new());
     for (service, base, method, path, body) in &targets {
         // Control: the genuine token works here, so a refusal below means something.
-        let genuine = send(
-            &stack,
-            base,
-            method.clone(),
-            path,
-            Some(&alice.access_token),
-            body.as_ref(),
-        )
-        .await;
+        let genuine = stack
+            .request(
+                base,
+                method.clone(),
+                path,
+                Some(&alice.access_token),
+                body.as_ref(),
+            )
+            .await;
         assert!(
             genuine.status().is_success(),
             "{service} {method} {path}: {}",
@@ -226,15 +208,9 @@ async fn forged_tokens_are_refused_at_the_gateway_and_at_every_service() {
         );
         for (name, token) in &forged {
             attempts += 1;
-            let response = send(
-                &stack,
-                base,
-                method.clone(),
-                path,
-                Some(token),
-                body.as_ref(),
-            )
-            .await;
+            let response = stack
+                .request(base, method.clone(), path, Some(token), body.as_ref())
+                .await;
             if response.status() != StatusCode::UNAUTHORIZED {
                 accepted.push(format!(
                     "{service} {method} {path}: {name} → {}",
@@ -261,7 +237,11 @@ async fn nobody_can_touch_another_users_objects_or_forbidden_fields() {
     let bob = signup(&stack.client, &stack.auth.url, "bob").await;
     let as_alice = |method: Method, path: String, body: Option<Value>| {
         let (stack, edge, token) = (&stack, edge.clone(), alice.access_token.clone());
-        async move { send(stack, &edge, method, &path, Some(&token), body.as_ref()).await }
+        async move {
+            stack
+                .request(&edge, method, &path, Some(&token), body.as_ref())
+                .await
+        }
     };
     let private = as_alice(
         Method::POST,
@@ -342,15 +322,15 @@ async fn nobody_can_touch_another_users_objects_or_forbidden_fields() {
     ];
     let mut cross_user_successes = Vec::new();
     for (method, path, body) in &matrix {
-        let response = send(
-            &stack,
-            &edge,
-            method.clone(),
-            path,
-            Some(&bob.access_token),
-            body.as_ref(),
-        )
-        .await;
+        let response = stack
+            .request(
+                &edge,
+                method.clone(),
+                path,
+                Some(&bob.access_token),
+                body.as_ref(),
+            )
+            .await;
         let status = response.status();
         if status.is_success() {
             cross_user_successes.push(format!("{method} {path} → {status}"));
@@ -358,36 +338,36 @@ async fn nobody_can_touch_another_users_objects_or_forbidden_fields() {
         assert!(status.is_client_error(), "{method} {path} → {status}");
     }
     // Listings show Bob nothing private of Alice's.
-    let listed: Value = send(
-        &stack,
-        &edge,
-        Method::GET,
-        &format!("/api/v1/grids?owner={}", alice.id),
-        Some(&bob.access_token),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let listed: Value = stack
+        .request(
+            &edge,
+            Method::GET,
+            &format!("/api/v1/grids?owner={}", alice.id),
+            Some(&bob.access_token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let leaked = listed["items"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|g| g["slug"] == private)
         .count();
-    let searched: Value = send(
-        &stack,
-        &edge,
-        Method::GET,
-        "/api/v1/links?q=h",
-        Some(&bob.access_token),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let searched: Value = stack
+        .request(
+            &edge,
+            Method::GET,
+            "/api/v1/links?q=h",
+            Some(&bob.access_token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let leaked = leaked + searched["items"].as_array().unwrap().len();
 
     // Mass assignment: fields nobody may set, in create and update bodies.
@@ -398,15 +378,15 @@ async fn nobody_can_touch_another_users_objects_or_forbidden_fields() {
     body.as_object_mut()
         .unwrap()
         .extend(forbidden.as_object().unwrap().clone());
-    let created = send(
-        &stack,
-        &edge,
-        Method::POST,
-        "/api/v1/grids",
-        Some(&bob.access_token),
-        Some(&body),
-    )
-    .await;
+    let created = stack
+        .request(
+            &edge,
+            Method::POST,
+            "/api/v1/grids",
+            Some(&bob.access_token),
+            Some(&body),
+        )
+        .await;
     assert_eq!(
         created.status(),
         400,
@@ -414,25 +394,25 @@ async fn nobody_can_touch_another_users_objects_or_forbidden_fields() {
     );
     for (field, value) in forbidden.as_object().unwrap() {
         let patch = json!({field: value});
-        let response = send(
-            &stack,
-            &edge,
-            Method::PATCH,
-            &format!("/api/v1/grids/{public}"),
-            Some(&alice.access_token),
-            Some(&patch),
-        )
-        .await;
+        let response = stack
+            .request(
+                &edge,
+                Method::PATCH,
+                &format!("/api/v1/grids/{public}"),
+                Some(&alice.access_token),
+                Some(&patch),
+            )
+            .await;
         assert_eq!(response.status(), 400, "PATCH grid {field}");
-        let response = send(
-            &stack,
-            &edge,
-            Method::PATCH,
-            &format!("/api/v1/links/{link}"),
-            Some(&alice.access_token),
-            Some(&json!({field: value, "grid": private})),
-        )
-        .await;
+        let response = stack
+            .request(
+                &edge,
+                Method::PATCH,
+                &format!("/api/v1/links/{link}"),
+                Some(&alice.access_token),
+                Some(&json!({field: value, "grid": private})),
+            )
+            .await;
         assert_eq!(response.status(), 400, "PATCH link {field}");
     }
     for (field, value) in [
@@ -440,63 +420,63 @@ async fn nobody_can_touch_another_users_objects_or_forbidden_fields() {
         ("username", json!("admin")),
         ("email", json!("a@evil.example")),
     ] {
-        let response = send(
-            &stack,
-            &edge,
-            Method::PATCH,
-            "/api/v1/users/me",
-            Some(&bob.access_token),
-            Some(&json!({field: value})),
-        )
-        .await;
+        let response = stack
+            .request(
+                &edge,
+                Method::PATCH,
+                "/api/v1/users/me",
+                Some(&bob.access_token),
+                Some(&json!({field: value})),
+            )
+            .await;
         assert_eq!(response.status(), 400, "PATCH users/me {field}");
     }
     // What is stored is what it was.
-    let grid: Value = send(
-        &stack,
-        &edge,
-        Method::GET,
-        &format!("/api/v1/grids/{public}"),
-        Some(&alice.access_token),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let grid: Value = stack
+        .request(
+            &edge,
+            Method::GET,
+            &format!("/api/v1/grids/{public}"),
+            Some(&alice.access_token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     if grid["owner"] != alice.id.as_str()
         || grid["title"] != "shown"
         || grid["visibility"] != "public"
     {
         persisted.push(format!("grid {grid}"));
     }
-    let stored: Value = send(
-        &stack,
-        &edge,
-        Method::GET,
-        &format!("/api/v1/links/{link}"),
-        None,
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let stored: Value = stack
+        .request(
+            &edge,
+            Method::GET,
+            &format!("/api/v1/links/{link}"),
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     if stored["grid"] != public || stored["url"] != "https://a.example/" {
         persisted.push(format!("link {stored}"));
     }
-    let me: Value = send(
-        &stack,
-        &edge,
-        Method::GET,
-        "/api/v1/users/me",
-        Some(&bob.access_token),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let me: Value = stack
+        .request(
+            &edge,
+            Method::GET,
+            "/api/v1/users/me",
+            Some(&bob.access_token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     if me["username"] != "bob" || me["id"] != bob.id.as_str() {
         persisted.push(format!("user {me}"));
     }
@@ -533,7 +513,7 @@ async fn password_guessing_from_many_addresses_stays_under_the_account_limit() {
             gridlink_http::TrustedProxies::parse(&["127.0.0.1".to_owned()]).unwrap();
     })
     .await;
-    let victim = signup(&stack.client, &stack.auth.url, "victim").await;
+    signup(&stack.client, &stack.auth.url, "victim").await;
     let limit = auth::Config::from_env()
         .unwrap()
         .throttle
@@ -582,7 +562,6 @@ async fn password_guessing_from_many_addresses_stays_under_the_account_limit() {
         "{evaluated} guesses were checked, the limit is {limit}"
     );
     assert_eq!(real.status(), 429);
-    let _ = victim;
 }
 
 #[tokio::test]
@@ -650,15 +629,15 @@ async fn hostile_request_shapes_get_4xx_never_5xx() {
     let server_errors: Vec<_> = answers.iter().filter(|(_, s)| *s >= 500).collect();
     let accepted: Vec<_> = answers.iter().filter(|(_, s)| *s < 400).collect();
     // The services still answer normally afterwards.
-    let after = send(
-        &stack,
-        stack.edge(),
-        Method::GET,
-        "/api/v1/users/me",
-        Some(token),
-        None,
-    )
-    .await;
+    let after = stack
+        .request(
+            stack.edge(),
+            Method::GET,
+            "/api/v1/users/me",
+            Some(token),
+            None,
+        )
+        .await;
     figures::record(
         "abuse-request-shapes",
         json!({

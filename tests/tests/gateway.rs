@@ -4,24 +4,16 @@ use std::time::{Duration, Instant};
 
 use gridlink_e2e::proxy::Proxy;
 use gridlink_e2e::stack::Stack;
-use gridlink_test_support::{PASSWORD, User, signup, statements};
+use gridlink_test_support::{PASSWORD, User, metric_sum, signup, statements};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// HTTP requests a service answered, other than its own metrics scrapes.
 async fn requests_served(client: &reqwest::Client, url: &str) -> u64 {
-    let text = client
-        .get(format!("{url}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .filter(|l| l.starts_with("http_requests_total") && !l.contains("route=\"/metrics\""))
-        .filter_map(|l| l.split_whitespace().last()?.parse::<u64>().ok())
-        .sum()
+    metric_sum(client, url, |l| {
+        l.starts_with("http_requests_total") && !l.contains("route=\"/metrics\"")
+    })
+    .await
 }
 
 async fn call(
@@ -31,16 +23,9 @@ async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> reqwest::Response {
-    let mut request = stack
-        .client
-        .request(method, format!("{}{path}", stack.edge()));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
+    stack
+        .request(stack.edge(), method, path, token, body.as_ref())
+        .await
 }
 
 async fn json_of(response: reqwest::Response, status: u16) -> Value {

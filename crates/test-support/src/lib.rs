@@ -119,8 +119,12 @@ pub fn error_fields(body: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// SQL statements the service has run so far (its `db_statements_total`).
-pub async fn statements(client: &reqwest::Client, service_url: &str) -> u64 {
+/// The sum of the samples on a service's `/metrics` whose line `matches`.
+pub async fn metric_sum(
+    client: &reqwest::Client,
+    service_url: &str,
+    matches: impl Fn(&str) -> bool,
+) -> u64 {
     let text = client
         .get(format!("{service_url}/metrics"))
         .send()
@@ -130,10 +134,17 @@ pub async fn statements(client: &reqwest::Client, service_url: &str) -> u64 {
         .await
         .unwrap();
     text.lines()
-        .find_map(|line| line.strip_prefix("db_statements_total"))
-        .and_then(|rest| rest.split_whitespace().last())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+        .filter(|line| !line.starts_with('#') && matches(line))
+        .filter_map(|line| line.split_whitespace().last()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// SQL statements the service has run so far (its `db_statements_total`).
+pub async fn statements(client: &reqwest::Client, service_url: &str) -> u64 {
+    metric_sum(client, service_url, |line| {
+        line.starts_with("db_statements_total")
+    })
+    .await
 }
 
 /// Runs `request` and returns how many SQL statements the service ran for it.
