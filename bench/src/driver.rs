@@ -98,7 +98,13 @@ impl Schedule {
     }
 }
 
-pub async fn run(scenario: Arc<Scenario>, workers: Vec<Worker>, load: Load) -> Measurement {
+/// Runs `load` with one task per worker, and hands the workers back (with
+/// their accounts still signed in) for the next run.
+pub async fn run(
+    scenario: Arc<Scenario>,
+    workers: Vec<Worker>,
+    load: Load,
+) -> (Measurement, Vec<Worker>) {
     let start = Instant::now();
     let schedule = Arc::new(Schedule {
         start,
@@ -108,7 +114,6 @@ pub async fn run(scenario: Arc<Scenario>, workers: Vec<Worker>, load: Load) -> M
     });
     let tasks: Vec<_> = workers
         .into_iter()
-        .take(load.concurrency)
         .map(|mut worker| {
             let (scenario, schedule) = (scenario.clone(), schedule.clone());
             tokio::spawn(async move {
@@ -124,14 +129,16 @@ pub async fn run(scenario: Arc<Scenario>, workers: Vec<Worker>, load: Load) -> M
                         tally.first_error.get_or_insert(failure.what);
                     }
                 }
-                tally
+                (tally, worker)
             })
         })
         .collect();
 
     let mut total = Tally::new();
+    let mut workers_back = Vec::with_capacity(load.concurrency);
     for task in tasks {
-        let tally = task.await.expect("a benchmark worker panicked");
+        let (tally, worker) = task.await.expect("a benchmark worker panicked");
+        workers_back.push(worker);
         total.requests += tally.requests;
         total.errors += tally.errors;
         total.server_errors += tally.server_errors;
@@ -141,12 +148,13 @@ pub async fn run(scenario: Arc<Scenario>, workers: Vec<Worker>, load: Load) -> M
             .add(&tally.latency)
             .expect("histograms with the same bounds merge");
     }
-    Measurement {
+    let measurement = Measurement {
         requests: total.requests,
         errors: total.errors,
         server_errors: total.server_errors,
         first_error: total.first_error,
         elapsed: start.elapsed(),
         latency: total.latency,
-    }
+    };
+    (measurement, workers_back)
 }

@@ -126,16 +126,11 @@ async fn bench(options: Options) -> anyhow::Result<()> {
                 duration: Duration::from_secs(1),
                 ..load
             };
-            driver::run(
-                scenario.clone(),
-                scenario.workers(concurrency).await?,
-                warm_up,
-            )
-            .await;
             let workers = scenario.workers(concurrency).await?;
+            let (_, workers) = driver::run(scenario.clone(), workers, warm_up).await;
             let rss_before = probe.rss_kib();
             let statements_before = probe.statements().await?;
-            let measurement = driver::run(scenario.clone(), workers, load).await;
+            let (measurement, _) = driver::run(scenario.clone(), workers, load).await;
             let statements = probe.statements().await? - statements_before;
             let row = report::Row::new(
                 kind.name(),

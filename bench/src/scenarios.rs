@@ -83,6 +83,7 @@ pub struct Endpoints {
 }
 
 /// Slugs of real grids and links, read from a sample of profiles.
+#[derive(Default)]
 struct Sample {
     grids: Vec<String>,
     links: Vec<String>,
@@ -179,10 +180,7 @@ impl Target {
             users,
             grids,
             links,
-            sample: Sample {
-                grids: Vec::new(),
-                links: Vec::new(),
-            },
+            sample: Sample::default(),
         };
         target.sample = target.sample_profiles(200).await?;
         Ok(target)
@@ -211,10 +209,7 @@ impl Target {
 
     async fn sample_profiles(&self, count: u32) -> anyhow::Result<Sample> {
         let mut rng = fastrand::Rng::with_seed(7);
-        let mut sample = Sample {
-            grids: Vec::new(),
-            links: Vec::new(),
-        };
+        let mut sample = Sample::default();
         for _ in 0..count {
             let profile = self
                 .profile(&username(rng.u32(0..self.endpoints.users)))
