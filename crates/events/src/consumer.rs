@@ -12,7 +12,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use lapin::message::Delivery;
@@ -22,6 +21,7 @@ use lapin::{Connection, ConnectionProperties};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
+use crate::deadline;
 use crate::metrics::EventMetrics;
 use crate::settings::{BrokerSettings, BrokerState};
 use crate::topology::QueueSpec;
@@ -101,28 +101,30 @@ async fn session(
     state: &BrokerState,
     metrics: &EventMetrics,
 ) -> anyhow::Result<()> {
-    let connection = Connection::connect(settings.url.expose(), ConnectionProperties::default())
-        .await
-        .context("consumers cannot reach the broker")?;
-    let channel = connection.create_channel().await?;
-    channel
-        .basic_qos(settings.prefetch, BasicQosOptions::default())
-        .await?;
-    crate::topology::declare(&channel, settings)
-        .await
-        .context("cannot declare the topology")?;
+    let connection = deadline::broker(
+        "consumers cannot reach the broker",
+        Connection::connect(settings.url.expose(), ConnectionProperties::default()),
+    )
+    .await?;
+    let channel = deadline::broker("open a channel", connection.create_channel()).await?;
+    let qos = channel.basic_qos(settings.prefetch, BasicQosOptions::default());
+    deadline::broker("set the prefetch", qos).await?;
+    deadline::broker(
+        "cannot declare the topology",
+        crate::topology::declare(&channel, settings),
+    )
+    .await?;
 
     let mut streams = Vec::with_capacity(queues.len());
     for (spec, handler) in queues {
         let queue = settings.queue(spec.name);
-        let consumer = channel
-            .basic_consume(
-                queue.as_str().into(),
-                format!("{}-{}", spec.name, uuid::Uuid::new_v4().simple()).into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
+        let consume = channel.basic_consume(
+            queue.as_str().into(),
+            format!("{}-{}", spec.name, uuid::Uuid::new_v4().simple()).into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        );
+        let consumer = deadline::broker("start consuming", consume).await?;
         let handler = handler.clone();
         streams.push(
             consumer
@@ -211,19 +213,17 @@ async fn process(
     let _entered = span.enter();
     match outcome {
         Ok(()) => {
-            delivery.acker.ack(Default::default()).await?;
+            deadline::broker("ack", delivery.acker.ack(Default::default())).await?;
             metrics.acks.with_label_values(&labels).inc();
         }
         Err(HandlerError::Permanent(reason)) => {
             tracing::warn!(reason, "message cannot be processed; dead-lettering it");
             metrics.dead_letters.with_label_values(&labels).inc();
-            delivery
-                .acker
-                .nack(BasicNackOptions {
-                    requeue: false,
-                    multiple: false,
-                })
-                .await?;
+            let nack = delivery.acker.nack(BasicNackOptions {
+                requeue: false,
+                multiple: false,
+            });
+            deadline::broker("dead-letter nack", nack).await?;
         }
         Err(HandlerError::Transient(error)) => {
             let attempt = delivery_count(&delivery);
@@ -238,13 +238,11 @@ async fn process(
             drop(_entered);
             tokio::time::sleep(wait).await;
             metrics.retries.with_label_values(&labels).inc();
-            delivery
-                .acker
-                .nack(BasicNackOptions {
-                    requeue: true,
-                    multiple: false,
-                })
-                .await?;
+            let nack = delivery.acker.nack(BasicNackOptions {
+                requeue: true,
+                multiple: false,
+            });
+            deadline::broker("requeue nack", nack).await?;
         }
     }
     Ok(())

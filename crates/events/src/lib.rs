@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod consumer;
+mod deadline;
 pub mod erasure;
 pub mod idempotency;
 pub mod metrics;

@@ -17,6 +17,7 @@ use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
 use uuid::Uuid;
 
+use crate::deadline;
 use crate::metrics::EventMetrics;
 use crate::outbox::outbox;
 use crate::settings::{BrokerSettings, BrokerState};
@@ -77,16 +78,19 @@ async fn session(
     let mut conn = AsyncPgConnection::establish(database_url.expose())
         .await
         .context("relay cannot reach the database")?;
-    let connection = Connection::connect(settings.url.expose(), ConnectionProperties::default())
-        .await
-        .context("relay cannot reach the broker")?;
-    let channel = connection.create_channel().await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await?;
-    crate::topology::declare(&channel, settings)
-        .await
-        .context("cannot declare the topology")?;
+    let connection = deadline::broker(
+        "relay cannot reach the broker",
+        Connection::connect(settings.url.expose(), ConnectionProperties::default()),
+    )
+    .await?;
+    let channel = deadline::broker("open a channel", connection.create_channel()).await?;
+    let confirms = channel.confirm_select(ConfirmSelectOptions::default());
+    deadline::broker("enable publisher confirms", confirms).await?;
+    deadline::broker(
+        "cannot declare the topology",
+        crate::topology::declare(&channel, settings),
+    )
+    .await?;
     state.set_relay(true);
     tracing::info!(exchange = %settings.exchange, "outbox relay connected");
 
@@ -145,23 +149,22 @@ pub async fn publish_pending(
         let mut confirms = Vec::with_capacity(rows.len());
         for row in &rows {
             let body = serde_json::to_vec(&row.payload)?;
-            let confirm = channel
-                .basic_publish(
-                    settings.exchange.as_str().into(),
-                    row.routing_key.as_str().into(),
-                    BasicPublishOptions {
-                        mandatory: true,
-                        ..BasicPublishOptions::default()
-                    },
-                    &body,
-                    properties(row),
-                )
-                .await?;
+            let publish = channel.basic_publish(
+                settings.exchange.as_str().into(),
+                row.routing_key.as_str().into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..BasicPublishOptions::default()
+                },
+                &body,
+                properties(row),
+            );
+            let confirm = deadline::broker("publish", publish).await?;
             confirms.push((row.id, row.event_id, confirm));
         }
         let mut sent = Vec::with_capacity(rows.len());
         for (id, event_id, confirm) in confirms {
-            match confirm.await? {
+            match deadline::broker("publisher confirm", confirm).await? {
                 Confirmation::Ack(None) => sent.push(id),
                 Confirmation::Ack(Some(_returned)) => {
                     tracing::warn!(event.id = %event_id, "event was unroutable (no queue bound); it stays pending")
