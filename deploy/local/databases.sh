@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates each service's database if missing. With --sweep-tests, also drops
-# databases left behind by test runs that were killed (gltest_*).
+# databases, queues and RabbitMQ nodes left behind by test runs that were
+# killed (gltest_*, gltest-*).
 set -euo pipefail
 SERVER=${TEST_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}
 psql_admin() { psql "$SERVER/postgres" -v ON_ERROR_STOP=1 -qtA "$@"; }
@@ -18,6 +19,14 @@ if [ "${1:-}" = "--sweep-tests" ]; then
       timeout 20 rabbitmqctl delete_exchange "$x" >/dev/null 2>&1 || true
     done
   fi
+  # RabbitMQ nodes and service binaries that killed crash tests started,
+  # known by the test names in their environment; then the nodes' data.
+  for pid in $(pgrep -f 'beam.smp' || true) $(pgrep -x links || true); do
+    if grep -zEqs '^(RABBITMQ_NODENAME|EVENTS_QUEUE_PREFIX)=gltest-' "/proc/$pid/environ"; then
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "${TMPDIR:-/tmp}"/gltest-*
   exit 0
 fi
 

@@ -1,10 +1,12 @@
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use gridlink_config::Secret;
 use gridlink_db::testing::TestDatabase;
 use gridlink_events::BrokerSettings;
-use gridlink_test_support::{LINKS_TOKEN, Running, internal_tokens};
+use gridlink_test_support::{GATEWAY_TOKEN, GRIDS_TOKEN, LINKS_TOKEN, Running, internal_tokens};
 
 pub const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
@@ -34,6 +36,9 @@ pub struct Options {
     /// Route the grids service's database connections through this address
     /// (a fault-injection proxy in front of the test PostgreSQL server).
     pub grids_database_via: Option<SocketAddr>,
+    /// Run the links service as its own binary in a child process, so the
+    /// test can SIGKILL it (`stack.links.kill()`) and start it again.
+    pub links_in_child: bool,
 }
 
 impl Default for Options {
@@ -43,6 +48,7 @@ impl Default for Options {
             brokers: BrokerUrls::default(),
             gateway: None,
             grids_database_via: None,
+            links_in_child: false,
         }
     }
 }
@@ -84,6 +90,72 @@ fn with_url(settings: &BrokerSettings, url: &str) -> BrokerSettings {
         url: Secret::new(url),
         ..settings.clone()
     }
+}
+
+/// The links binary, configured as the in-process links service would be,
+/// in a child process whose logs go to `target/test-logs/`. The binary always
+/// consumes events (from the test's own topology).
+fn links_child(
+    db: TestDatabase,
+    auth: &Running,
+    grids: &Running,
+    events: &BrokerSettings,
+) -> Running {
+    let port = free_port();
+    let log_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-logs");
+    std::fs::create_dir_all(&log_dir).expect("target/ is writable");
+    let log = std::fs::File::create(log_dir.join(format!("links-{port}.log"))).unwrap();
+    let mut command = Command::new(service_binary("links"));
+    command
+        .env_clear()
+        .env("RUST_LOG", "info")
+        .env("LINKS_ADDR", format!("127.0.0.1:{port}"))
+        .env("HTTP_WORKERS", "1")
+        .env("DATABASE_URL", db.url.expose())
+        .env("DATABASE_POOL_SIZE", "4")
+        .env("AUTH_URL", &auth.url)
+        .env("GRIDS_URL", &grids.url)
+        .env("SERVICE_TOKEN", LINKS_TOKEN)
+        .env(
+            "INTERNAL_TOKENS",
+            format!("gateway:{GATEWAY_TOKEN},grids:{GRIDS_TOKEN},links:{LINKS_TOKEN}"),
+        )
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .env("AMQP_URL", events.url.expose())
+        .env("EVENTS_EXCHANGE", &events.exchange)
+        .env("EVENTS_QUEUE_PREFIX", &events.queue_prefix)
+        .env("EVENTS_PREFETCH", events.prefetch.to_string())
+        .env("EVENTS_DELIVERY_LIMIT", events.delivery_limit.to_string())
+        .env(
+            "OUTBOX_POLL_MS",
+            events.poll_interval.as_millis().to_string(),
+        );
+    Running::child(port, command, Some(db))
+}
+
+/// A service's binary, built by `cargo test --workspace` next to the tests'
+/// own executables (target/<profile>/).
+fn service_binary(name: &str) -> PathBuf {
+    let test_executable = std::env::current_exe().expect("the test executable has a path");
+    let profile_dir = test_executable
+        .parent()
+        .and_then(Path::parent)
+        .expect("tests run from target/<profile>/deps/");
+    let binary = profile_dir.join(name);
+    assert!(
+        binary.exists(),
+        "{} is missing: build the services first (`cargo build --bins`; `make test` does)",
+        binary.display()
+    );
+    binary
+}
+
+/// A port nothing listens on right now.
+pub(crate) fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().unwrap().port()
 }
 
 impl Stack {
@@ -147,19 +219,24 @@ impl Stack {
         tokio::spawn(app.run_until_stopped());
 
         let db = TestDatabase::create("links", links::MIGRATIONS).await;
-        let mut config = links::Config::from_env().unwrap();
-        config.http.addr = "127.0.0.1:0".parse().unwrap();
-        config.http.workers = 1;
-        config.pool.max_size = 4;
-        config.database_url = db.url.clone();
-        config.auth.base_url = auth.url.clone();
-        config.grids.base_url = grids.url.clone();
-        config.grids.service_token = Some(Secret::new(LINKS_TOKEN));
-        config.internal_tokens = internal_tokens();
-        config.events = events_on.then(|| with_url(&events, &urls.links));
-        let app = links::build(config).await.unwrap();
-        let links = Running::new(app.port(), app.handle(), Some(db));
-        tokio::spawn(app.run_until_stopped());
+        let links = if options.links_in_child {
+            links_child(db, &auth, &grids, &with_url(&events, &urls.links))
+        } else {
+            let mut config = links::Config::from_env().unwrap();
+            config.http.addr = "127.0.0.1:0".parse().unwrap();
+            config.http.workers = 1;
+            config.pool.max_size = 4;
+            config.database_url = db.url.clone();
+            config.auth.base_url = auth.url.clone();
+            config.grids.base_url = grids.url.clone();
+            config.grids.service_token = Some(Secret::new(LINKS_TOKEN));
+            config.internal_tokens = internal_tokens();
+            config.events = events_on.then(|| with_url(&events, &urls.links));
+            let app = links::build(config).await.unwrap();
+            let links = Running::new(app.port(), app.handle(), Some(db));
+            tokio::spawn(app.run_until_stopped());
+            links
+        };
 
         let gateway = match options.gateway {
             None => None,
@@ -171,8 +248,7 @@ impl Stack {
                 config.grids.base_url = grids.url.clone();
                 config.links.base_url = links.url.clone();
                 for upstream in [&mut config.auth, &mut config.grids, &mut config.links] {
-                    upstream.service_token =
-                        Some(Secret::new(gridlink_test_support::GATEWAY_TOKEN));
+                    upstream.service_token = Some(Secret::new(GATEWAY_TOKEN));
                 }
                 config.trusted_proxies = gridlink_http::TrustedProxies::default();
                 adjust(&mut config);
@@ -188,7 +264,8 @@ impl Stack {
             links,
             gateway,
             events,
-            with_events: events_on,
+            // A links binary declares the test's topology whatever `events` says.
+            with_events: events_on || options.links_in_child,
             client: reqwest::Client::new(),
             signing_pem,
         };
@@ -198,25 +275,25 @@ impl Stack {
 
     /// Waits until every service reports ready (database and broker).
     pub async fn wait_ready(&self, within: Duration) {
+        self.eventually(within, "every service reports ready", async || {
+            self.all_ready().await
+        })
+        .await;
+    }
+
+    /// Whether auth, grids and links all answer `/readyz` with 200.
+    pub async fn all_ready(&self) -> bool {
         for service in [&self.auth, &self.grids, &self.links] {
-            let deadline = Instant::now() + within;
-            loop {
-                let ready = self
-                    .client
-                    .get(format!("{}/readyz", service.url))
-                    .send()
-                    .await;
-                if ready.is_ok_and(|r| r.status() == 200) {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "{} did not become ready",
-                    service.url
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
+            let ready = self
+                .client
+                .get(format!("{}/readyz", service.url))
+                .send()
+                .await;
+            if !ready.is_ok_and(|r| r.status() == 200) {
+                return false;
             }
         }
+        true
     }
 
     /// Sends a request to the service at `base`, with a bearer token and a JSON body if given.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use gridlink_e2e::accounts::{delete_account, rows_left, user_with_data};
+use gridlink_e2e::accounts::{create_grid, create_link, delete_account, rows_left, user_with_data};
 use gridlink_e2e::proxy::Proxy;
 use gridlink_e2e::stack::{AMQP, BrokerUrls, Stack};
 use gridlink_test_support::{GATEWAY_TOKEN, User, signup};
@@ -341,27 +341,10 @@ async fn two_consumer_replicas_racing_erase_once() {
 async fn deleting_a_grid_retires_its_links_through_the_event() {
     let stack = Stack::start().await;
     let gina = signup(&stack.client, &stack.auth.url, "gina").await;
-    let grid: Value = stack
-        .client
-        .post(format!("{}/api/v1/grids", stack.grids.url))
-        .bearer_auth(&gina.access_token)
-        .json(&json!({"title": "doomed"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let slug = grid["slug"].as_str().unwrap();
+    let token = &gina.access_token;
+    let slug = &create_grid(&stack, &stack.grids.url, token, "doomed").await;
     for i in 0..3 {
-        stack
-            .client
-            .post(format!("{}/api/v1/links", stack.links.url))
-            .bearer_auth(&gina.access_token)
-            .json(&json!({"grid": slug, "title": format!("l{i}"), "url": "https://example.com"}))
-            .send()
-            .await
-            .unwrap();
+        create_link(&stack, &stack.links.url, token, slug, &format!("l{i}")).await;
     }
     let deleted = stack
         .client

@@ -5,13 +5,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gridlink_e2e::accounts::{delete_account, rows_left, user_with_data};
+use gridlink_e2e::accounts::{Erasure, delete_account, rows_left, user_with_data, users_with_data};
 use gridlink_e2e::figures;
 use gridlink_e2e::proxy::Proxy;
 use gridlink_e2e::stack::{BrokerUrls, Options, Stack};
 use gridlink_test_support::{metric_sum, signup};
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
 
 const BROKER: &str = "127.0.0.1:5672";
 const DATABASE: &str = "127.0.0.1:5432";
@@ -37,20 +36,7 @@ async fn a_broker_cut_during_200_deletions_loses_nothing() {
         })
         .await,
     );
-    // The users, made a few at a time (each signup is an argon2 hash).
-    let gate = Arc::new(Semaphore::new(4));
-    let mut making = Vec::new();
-    for i in 0..USERS {
-        let (stack, gate) = (stack.clone(), gate.clone());
-        making.push(tokio::spawn(async move {
-            let _permit = gate.acquire().await.unwrap();
-            user_with_data(&stack, &format!("doomed_{i}")).await
-        }));
-    }
-    let mut users = Vec::new();
-    for task in making {
-        users.push(task.await.unwrap());
-    }
+    let users = users_with_data(&stack, "doomed", USERS).await;
     let bystander = user_with_data(&stack, "bystander").await;
 
     // Deletions stream in; the broker is cut for the middle half of them.
@@ -65,50 +51,9 @@ async fn a_broker_cut_during_200_deletions_loses_nothing() {
         delete_account(&stack, user).await;
         acknowledged += 1;
     }
-    let restored = Instant::now();
-    let ids: Vec<String> = users.iter().map(|u| format!("'{}'", u.id)).collect();
-    let ids = ids.join(",");
-    let left = |stack: Arc<Stack>, ids: String| async move {
-        stack
-            .count(
-                &stack.grids,
-                &format!("SELECT count(*) AS n FROM grids WHERE owner IN ({ids})"),
-            )
-            .await
-            + stack
-                .count(
-                    &stack.links,
-                    &format!("SELECT count(*) AS n FROM links WHERE owner IN ({ids})"),
-                )
-                .await
-    };
-    let confirmations = |stack: Arc<Stack>, ids: String| async move {
-        stack
-            .count(
-                &stack.auth,
-                &format!("SELECT count(*) AS n FROM erasures WHERE user_id IN ({ids})"),
-            )
-            .await
-    };
     // Drained: the data is gone and auth holds both services' confirmations.
-    let deadline = restored + Duration::from_secs(60);
-    let mut remaining = left(stack.clone(), ids.clone()).await;
-    let mut confirmed = confirmations(stack.clone(), ids.clone()).await;
-    while (remaining > 0 || confirmed < 2 * USERS as i64) && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        remaining = left(stack.clone(), ids.clone()).await;
-        confirmed = confirmations(stack.clone(), ids.clone()).await;
-    }
-    let drained = restored.elapsed();
-    // Whose data survived, looked up one by one only when some did.
-    let mut lost = 0;
-    if remaining > 0 {
-        for user in &users {
-            if rows_left(&stack, user).await > 0 {
-                lost += 1;
-            }
-        }
-    }
+    let (erasure, drained) = Erasure::awaited(&stack, &users, Duration::from_secs(60)).await;
+    let lost = erasure.lost(&stack, &users).await;
     let deliveries = user_deliveries(&stack, &stack.grids.url).await
         + user_deliveries(&stack, &stack.links.url).await;
     let unexpected = (rows_left(&stack, &bystander).await != 2 + 4) as usize;
@@ -117,14 +62,14 @@ async fn a_broker_cut_during_200_deletions_loses_nothing() {
         json!({
             "attempts": USERS, "acknowledged": acknowledged, "lost": lost,
             "duplicated_deliveries": deliveries.saturating_sub(2 * USERS as u64),
-            "erasures_confirmed": confirmed, "unexpected": unexpected,
+            "erasures_confirmed": erasure.confirmed, "unexpected": unexpected,
             "drain_ms_after_restore": drained.as_millis(),
         }),
     );
     assert_eq!(lost, 0, "users whose data survived the deletion");
     assert_eq!(unexpected, 0, "the bystander's data was touched");
     assert_eq!(
-        confirmed,
+        erasure.confirmed,
         2 * USERS as i64,
         "grids and links confirm every erasure once"
     );

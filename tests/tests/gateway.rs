@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use gridlink_e2e::accounts::{create_grid, create_link};
 use gridlink_e2e::proxy::Proxy;
 use gridlink_e2e::stack::Stack;
 use gridlink_test_support::{PASSWORD, User, metric_sum, signup, statements};
@@ -627,26 +628,10 @@ async fn a_dead_upstream_opens_the_circuit_and_it_recovers() {
 async fn user_with_grids(stack: &Stack, name: &str, grids: usize) -> User {
     let user = signup(&stack.client, &stack.auth.url, name).await;
     for g in 0..grids {
-        let grid: Value = stack
-            .client
-            .post(format!("{}/api/v1/grids", stack.grids.url))
-            .bearer_auth(&user.access_token)
-            .json(&json!({"title": format!("grid {g}")}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = &user.access_token;
+        let grid = create_grid(stack, &stack.grids.url, token, &format!("grid {g}")).await;
         for l in 0..2 {
-            stack
-                .client
-                .post(format!("{}/api/v1/links", stack.links.url))
-                .bearer_auth(&user.access_token)
-                .json(&json!({"grid": grid["slug"], "title": format!("{g}-{l}"), "url": "https://example.com"}))
-                .send()
-                .await
-                .unwrap();
+            create_link(stack, &stack.links.url, token, &grid, &format!("{g}-{l}")).await;
         }
     }
     user

@@ -2,11 +2,17 @@
 //! database, signed-up users with real tokens, service tokens, problem+json
 //! assertions and SQL statement counts read from a service's `/metrics`.
 
+use std::process::Command;
+use std::sync::Mutex;
+
 use actix_web::dev::ServerHandle;
+use child::ChildService;
 use gridlink_config::Secret;
 use gridlink_db::testing::TestDatabase;
 use gridlink_service_auth::ServiceTokens;
 use serde_json::{Value, json};
+
+mod child;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const GATEWAY_TOKEN: &str = "test-gateway-token-0123456789abcdef";
@@ -23,11 +29,17 @@ pub fn internal_tokens() -> ServiceTokens {
     .expect("test tokens are well formed")
 }
 
-/// A service running in this process; stopped when dropped.
+/// A service under test, stopped when dropped: served from this process, or
+/// a service binary in a child process that a test may kill and start again.
 pub struct Running {
     pub url: String,
     pub db: Option<TestDatabase>,
-    handle: ServerHandle,
+    server: Server,
+}
+
+enum Server {
+    InProcess(ServerHandle),
+    Child(Box<Mutex<ChildService>>),
 }
 
 impl Running {
@@ -35,12 +47,43 @@ impl Running {
         Self {
             url: format!("http://127.0.0.1:{port}"),
             db,
-            handle,
+            server: Server::InProcess(handle),
+        }
+    }
+
+    /// Starts `command`, a service binary configured to listen on `port`.
+    pub fn child(port: u16, command: Command, db: Option<TestDatabase>) -> Self {
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            db,
+            server: Server::Child(Box::new(Mutex::new(ChildService::spawn(command)))),
+        }
+    }
+
+    /// SIGKILLs the child process: no shutdown, no goodbye to the broker.
+    pub fn kill(&self) {
+        self.process().kill();
+    }
+
+    /// Starts the child process again, with the same command.
+    pub fn restart(&self) {
+        let mut child = self.process();
+        child.kill();
+        child.start();
+    }
+
+    fn process(&self) -> std::sync::MutexGuard<'_, ChildService> {
+        match &self.server {
+            Server::Child(child) => child.lock().unwrap_or_else(|e| e.into_inner()),
+            Server::InProcess(_) => panic!("only a service in a child process can be killed"),
         }
     }
 
     pub fn stop(&self) {
-        drop(self.handle.stop(false));
+        match &self.server {
+            Server::InProcess(handle) => drop(handle.stop(false)),
+            Server::Child(_) => self.process().kill(),
+        }
     }
 }
 
