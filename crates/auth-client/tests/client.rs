@@ -148,6 +148,26 @@ async fn cached_keys_keep_working_while_auth_is_down() {
     );
 }
 
+/// actix drops a request's extractors when one of them fails, so the first
+/// token check can be abandoned mid-fetch (a malformed body beat it). That must
+/// not leave the cache empty with refetches throttled: the next request with
+/// the same token has to pass.
+#[tokio::test]
+async fn an_abandoned_first_check_does_not_lock_out_good_tokens() {
+    let auth = start_auth().await;
+    let erin = signup(&auth.url, "erin").await;
+    let token = erin["access_token"].as_str().unwrap().to_owned();
+    let verifier = JwksVerifier::new(client(&auth.url), "gridlink-auth", "gridlink");
+    // Polled once: the JWKS fetch starts, then the check is dropped.
+    let abandoned = tokio::time::timeout(Duration::ZERO, verifier.verify(&token)).await;
+    assert!(abandoned.is_err(), "the first check waits for the JWKS");
+    let claims = verifier.verify(&token).await;
+    assert_eq!(
+        claims.map(|c| c.sub).ok().as_deref(),
+        erin["user"]["id"].as_str()
+    );
+}
+
 /// A server that accepts connections and answers each with `response`, or
 /// never answers when `response` is `None`.
 async fn fake_server(response: Option<String>) -> String {

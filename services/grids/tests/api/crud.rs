@@ -72,6 +72,25 @@ async fn creating_needs_a_valid_token() {
     .await;
 }
 
+/// The service's first signed-in request had a broken body: it must get its
+/// 400 without leaving the service unable to check tokens for a while.
+#[tokio::test]
+async fn a_broken_first_request_does_not_lock_out_good_tokens() {
+    let app = spawn_app().await;
+    let ann = app.user("ann").await;
+    let broken = app
+        .client
+        .post(app.url("/api/v1/grids"))
+        .bearer_auth(&ann.access_token)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    problem(broken, 400).await;
+    app.create_grid(&ann, "Right after", "public").await;
+}
+
 #[tokio::test]
 async fn invalid_fields_are_400_and_create_nothing() {
     let app = spawn_app().await;
