@@ -47,8 +47,11 @@ fn backend(
             .build()
             .expect("an HTTP client without TLS always builds"),
         timeout: settings.timeout,
-        breaker: breaker::Breaker::new(config.breaker_failures, config.breaker_open),
-        circuit: circuits.with_label_values(&[name]),
+        breaker: breaker::Breaker::new(
+            config.breaker_failures,
+            config.breaker_open,
+            circuits.with_label_values(&[name]),
+        ),
     }
 }
 

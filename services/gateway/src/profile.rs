@@ -110,7 +110,8 @@ async fn call<T>(
     backend: &Backend,
     work: impl Future<Output = Result<T, ClientError>>,
 ) -> Result<T, HttpResponse> {
-    backend
+    let permit = backend
+        .breaker
         .admit()
         .map_err(|wait| circuit_open(part, backend, wait))?;
     let result = work.await;
@@ -123,7 +124,7 @@ async fn call<T>(
                 ..
             })
     );
-    backend.record(!failed);
+    permit.record(!failed);
     result.map_err(|e| part_failed(part, backend, &e))
 }
 

@@ -99,12 +99,13 @@ async fn send(
     user: Option<&str>,
 ) -> Result<HttpResponse, ApiError> {
     let backend = gateway.backend(upstream);
-    if let Err(wait) = backend.admit() {
-        return Err(ApiError::Unavailable {
+    let permit = backend
+        .breaker
+        .admit()
+        .map_err(|wait| ApiError::Unavailable {
             detail: format!("the {} service is unavailable", backend.name),
             retry_after_secs: Some(wait.as_secs().max(1)),
-        });
-    }
+        })?;
     let idempotent = matches!(
         *req.method(),
         Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
@@ -123,11 +124,11 @@ async fn send(
     match outcome {
         Ok(response) => {
             let status = response.status().as_u16();
-            backend.record(!matches!(status, 502..=504));
+            permit.record(!matches!(status, 502..=504));
             relay_response(response).await
         }
         Err(e) => {
-            backend.record(false);
+            permit.record(false);
             Err(if e.is_timeout() {
                 ApiError::GatewayTimeout(format!(
                     "the {} service did not answer within {:?}",

@@ -15,22 +15,6 @@ pub struct Backend {
     pub http: reqwest::Client,
     pub timeout: std::time::Duration,
     pub breaker: Breaker,
-    /// This upstream's `gateway_circuit_state` gauge.
-    pub circuit: prometheus::IntGauge,
-}
-
-impl Backend {
-    /// `Err(retry_after)` while this upstream's circuit is open.
-    pub fn admit(&self) -> Result<(), std::time::Duration> {
-        let admitted = self.breaker.admit();
-        self.circuit.set(self.breaker.level());
-        admitted
-    }
-
-    pub fn record(&self, success: bool) {
-        self.breaker.record(success);
-        self.circuit.set(self.breaker.level());
-    }
 }
 
 /// What every handler shares.
