@@ -28,12 +28,6 @@ impl Attempt {
             ip_key: ip.map(|ip| format!("ip:{ip}")),
         }
     }
-
-    fn keys(&self) -> Vec<&str> {
-        std::iter::once(self.account_key.as_str())
-            .chain(self.ip_key.as_deref())
-            .collect()
-    }
 }
 
 /// Checks `password` against `stored_hash` (`None`: unknown account). Refuses
@@ -59,7 +53,7 @@ pub async fn check(
                 max_failures: settings.max_failures_per_ip,
             });
         }
-        if let Some(reopens) = throttle::blocked_until(&mut conn, &limits, window).await? {
+        if let Some(reopens) = throttle::spend(&mut conn, &limits, window).await? {
             let retry_after_secs = (reopens - Utc::now()).num_seconds().max(1) as u64;
             return Err(ApiError::TooManyRequests {
                 detail: "too many failed attempts; try again later".into(),
@@ -70,10 +64,14 @@ pub async fn check(
 
     let verified = state.passwords.verify(password, stored_hash).await?;
 
-    let mut conn = state.pool.get().await?;
-    match &verified {
-        Verified::No => throttle::record_failure(&mut conn, &attempt.keys(), window).await?,
-        Verified::Yes { .. } => throttle::clear(&mut conn, &attempt.account_key).await?,
+    // A wrong password is already counted. A right one clears the account's
+    // count and gives the client address its attempt back.
+    if let Verified::Yes { .. } = &verified {
+        let mut conn = state.pool.get().await?;
+        throttle::clear(&mut conn, &attempt.account_key).await?;
+        if let Some(ip_key) = &attempt.ip_key {
+            throttle::refund(&mut conn, ip_key).await?;
+        }
     }
     Ok(verified)
 }

@@ -14,53 +14,31 @@ pub struct Limit<'a> {
     pub max_failures: i32,
 }
 
-/// When the first of `limits` that is exhausted opens again, if any is.
-pub async fn blocked_until(
+/// Counts one attempt against each of `limits` before the password is
+/// checked, and says when the first exhausted one opens again, if any is.
+///
+/// Spending first is what makes the limit hold: each upsert takes its row's
+/// lock, so attempts sent in parallel get distinct counts and at most
+/// `max_failures` of them pass, and an attempt abandoned mid-check still
+/// counts. A new window starts where the old one has ended.
+pub async fn spend(
     conn: &mut Conn,
     limits: &[Limit<'_>],
     window: chrono::Duration,
 ) -> QueryResult<Option<DateTime<Utc>>> {
-    let keys: Vec<&str> = limits.iter().map(|l| l.key).collect();
-    let rows: Vec<(String, i32, DateTime<Utc>)> = login_throttle::table
-        .filter(login_throttle::key.eq_any(&keys))
-        .select((
-            login_throttle::key,
-            login_throttle::failures,
-            login_throttle::window_started_at,
-        ))
-        .load(conn)
-        .await?;
-    let now = Utc::now();
-    Ok(rows
-        .into_iter()
-        .filter_map(|(key, failures, started)| {
-            let limit = limits.iter().find(|l| l.key == key)?;
-            let reopens = started + window;
-            (failures >= limit.max_failures && reopens > now).then_some(reopens)
-        })
-        .max())
-}
-
-/// Counts one failure against each key, starting a new window where the old
-/// one has ended.
-pub async fn record_failure(
-    conn: &mut Conn,
-    keys: &[&str],
-    window: chrono::Duration,
-) -> QueryResult<()> {
     let window_start_cutoff = Utc::now() - window;
-    let rows: Vec<_> = keys
+    let rows: Vec<_> = limits
         .iter()
-        .map(|key| {
+        .map(|limit| {
             (
-                login_throttle::key.eq(*key),
+                login_throttle::key.eq(limit.key),
                 login_throttle::failures.eq(1),
                 login_throttle::window_started_at.eq(diesel::dsl::now),
             )
         })
         .collect();
     let expired = login_throttle::window_started_at.lt(window_start_cutoff);
-    diesel::insert_into(login_throttle::table)
+    let counted: Vec<(String, i32, DateTime<Utc>)> = diesel::insert_into(login_throttle::table)
         .values(rows)
         .on_conflict(login_throttle::key)
         .do_update()
@@ -76,9 +54,33 @@ pub async fn record_failure(
             )
             .otherwise(login_throttle::window_started_at)),
         ))
-        .execute(conn)
-        .await
-        .map(|_| ())
+        .returning((
+            login_throttle::key,
+            login_throttle::failures,
+            login_throttle::window_started_at,
+        ))
+        .get_results(conn)
+        .await?;
+    Ok(counted
+        .into_iter()
+        .filter_map(|(key, attempts, started)| {
+            let limit = limits.iter().find(|l| l.key == key)?;
+            (attempts > limit.max_failures).then_some(started + window)
+        })
+        .max())
+}
+
+/// Gives back an attempt [`spend`] counted that turned out right.
+pub async fn refund(conn: &mut Conn, key: &str) -> QueryResult<()> {
+    diesel::update(
+        login_throttle::table
+            .filter(login_throttle::key.eq(key))
+            .filter(login_throttle::failures.gt(0)),
+    )
+    .set(login_throttle::failures.eq(login_throttle::failures - 1))
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 /// Clears an account's counter after a successful login.

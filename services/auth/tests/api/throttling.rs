@@ -51,6 +51,23 @@ async fn the_throttle_window_ends_and_success_resets_the_count() {
     );
 }
 
+/// Guesses sent all at once must not all be checked because none of them had
+/// failed yet: the count is spent before the password is checked.
+#[tokio::test]
+async fn parallel_guesses_get_no_more_checks_than_the_limit() {
+    let app = spawn_app_with(|c| c.throttle.max_failures_per_account = 5).await;
+    app.signup("gale").await;
+    let guesses = (0..40).map(|_| app.login("gale", "wrong password"));
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|&&s| s == 401).count();
+    let throttled = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!((checked, throttled), (5, 35), "{statuses:?}");
+}
+
 #[tokio::test]
 async fn unknown_accounts_are_throttled_like_known_ones() {
     let app = spawn_app_with(|c| c.throttle.max_failures_per_account = 2).await;
