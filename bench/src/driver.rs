@@ -6,6 +6,7 @@
 //! and its latency is counted from when it was due, so a stalled server shows
 //! up as queueing delay instead of being hidden by fewer requests sent.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -28,8 +29,8 @@ pub struct Measurement {
     pub errors: u64,
     /// Errors that were 5xx answers or no answer at all.
     pub server_errors: u64,
-    /// The first failure seen, to say what went wrong.
-    pub first_error: Option<String>,
+    /// What went wrong, and how often.
+    pub failures: Failures,
     pub elapsed: Duration,
     /// Microseconds.
     pub latency: Histogram<u64>,
@@ -49,12 +50,45 @@ impl Measurement {
     }
 }
 
+/// Failed requests counted by what went wrong (status, route and the
+/// problem's detail), so a report says which answers were wrong, not only
+/// how many. Past [`Failures::DISTINCT`] kinds, new ones count as "other".
+#[derive(Debug, Default, Clone)]
+pub struct Failures(BTreeMap<String, u64>);
+
+impl Failures {
+    const DISTINCT: usize = 20;
+    const OTHER: &str = "(other failures)";
+
+    fn count(&mut self, what: String, times: u64) {
+        let key = if self.0.len() < Self::DISTINCT || self.0.contains_key(&what) {
+            what
+        } else {
+            Self::OTHER.to_owned()
+        };
+        *self.0.entry(key).or_default() += times;
+    }
+
+    fn merge(&mut self, other: Failures) {
+        for (what, times) in other.0 {
+            self.count(what, times);
+        }
+    }
+
+    /// The kinds of failure, most frequent first.
+    pub fn most_frequent(&self) -> Vec<(&str, u64)> {
+        let mut kinds: Vec<_> = self.0.iter().map(|(w, n)| (w.as_str(), *n)).collect();
+        kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        kinds
+    }
+}
+
 /// One worker's share, merged at the end.
 struct Tally {
     requests: u64,
     errors: u64,
     server_errors: u64,
-    first_error: Option<String>,
+    failures: Failures,
     latency: Histogram<u64>,
 }
 
@@ -64,7 +98,7 @@ impl Tally {
             requests: 0,
             errors: 0,
             server_errors: 0,
-            first_error: None,
+            failures: Failures::default(),
             latency: histogram(),
         }
     }
@@ -126,7 +160,7 @@ pub async fn run(
                     if let Err(failure) = outcome {
                         tally.errors += 1;
                         tally.server_errors += u64::from(failure.server_side());
-                        tally.first_error.get_or_insert(failure.what);
+                        tally.failures.count(failure.what, 1);
                     }
                 }
                 (tally, worker)
@@ -142,7 +176,7 @@ pub async fn run(
         total.requests += tally.requests;
         total.errors += tally.errors;
         total.server_errors += tally.server_errors;
-        total.first_error = total.first_error.or(tally.first_error);
+        total.failures.merge(tally.failures);
         total
             .latency
             .add(&tally.latency)
@@ -152,7 +186,7 @@ pub async fn run(
         requests: total.requests,
         errors: total.errors,
         server_errors: total.server_errors,
-        first_error: total.first_error,
+        failures: total.failures,
         elapsed: start.elapsed(),
         latency: total.latency,
     };

@@ -18,8 +18,9 @@ pub struct Row {
     pub errors: u64,
     /// Of the errors, 5xx answers and requests that got no answer.
     pub server_errors: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_error: Option<String>,
+    /// What the failed requests got, most frequent first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<FailureCount>,
     pub rps: f64,
     pub p50_ms: f64,
     pub p90_ms: f64,
@@ -29,6 +30,12 @@ pub struct Row {
     pub sql_per_request: f64,
     pub rss_before_kib: BTreeMap<String, u64>,
     pub rss_after_kib: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FailureCount {
+    pub what: String,
+    pub count: u64,
 }
 
 fn round(value: f64, places: i32) -> f64 {
@@ -52,7 +59,15 @@ impl Row {
             requests: measurement.requests,
             errors: measurement.errors,
             server_errors: measurement.server_errors,
-            first_error: measurement.first_error.clone(),
+            failures: measurement
+                .failures
+                .most_frequent()
+                .into_iter()
+                .map(|(what, count)| FailureCount {
+                    what: what.to_owned(),
+                    count,
+                })
+                .collect(),
             rps: round(measurement.rps(), 1),
             p50_ms: round(measurement.quantile_ms(0.50), 3),
             p90_ms: round(measurement.quantile_ms(0.90), 3),
@@ -106,8 +121,8 @@ pub fn print(row: &Row) {
         mib(&row.rss_before_kib),
         mib(&row.rss_after_kib),
     );
-    if let Some(error) = &row.first_error {
-        println!("{:<15} first error: {error}", "");
+    for failure in row.failures.iter().take(5) {
+        println!("{:<15} {:>6} × {}", "", failure.count, failure.what);
     }
 }
 

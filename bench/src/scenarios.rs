@@ -136,9 +136,42 @@ impl From<reqwest::Error> for Failure {
     fn from(error: reqwest::Error) -> Self {
         Self {
             status: error.status().map(|s| s.as_u16()),
-            what: error.to_string(),
+            what: causes(&error.without_url()),
         }
     }
+}
+
+/// An error and its sources on one line: "error sending request: connection
+/// closed before message completed" says more than the outermost alone.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// "GET /api/v1/links/…": the route a request took, with the slugs and names
+/// that would make every failure look different left out.
+fn route(method: &Method, url: &reqwest::Url) -> String {
+    const WORDS: [&str; 5] = ["login", "signup", "refresh", "logout", "me"];
+    let mut route = String::new();
+    for (i, segment) in url.path().split('/').skip(1).enumerate() {
+        route.push('/');
+        route.push_str(if i < 3 || WORDS.contains(&segment) {
+            segment
+        } else {
+            "…"
+        });
+    }
+    if let Some(query) = url.query() {
+        let name = query.split('=').next().unwrap_or_default();
+        route.push_str(&format!("?{name}=…"));
+    }
+    format!("{method} {route}")
 }
 
 impl From<auth_client::ClientError> for Failure {
@@ -270,20 +303,31 @@ impl Target {
     }
 }
 
-/// Sends the request, reads the whole body, and checks the status.
+/// Sends the request, reads the whole body, and checks the status. A wrong
+/// answer is described by its status, route and problem detail.
 async fn expect(request: RequestBuilder, want: StatusCode) -> Result<Vec<u8>, Failure> {
-    let response = request.send().await?;
+    let (client, request) = request.build_split();
+    let request = request?;
+    let route = route(request.method(), request.url());
+    let no_answer = |error: reqwest::Error| Failure {
+        status: None,
+        what: format!("no answer to {route}: {}", causes(&error.without_url())),
+    };
+    let response = client.execute(request).await.map_err(no_answer)?;
     let status = response.status();
-    let url = response.url().path().to_owned();
-    let body = response.bytes().await?;
+    let body = response.bytes().await.map_err(no_answer)?;
     if status == want {
-        Ok(body.to_vec())
-    } else {
-        Err(Failure {
-            status: Some(status.as_u16()),
-            what: format!("{status} on {url}"),
-        })
+        return Ok(body.to_vec());
     }
+    let problem: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let detail = problem["detail"].as_str().or(problem["title"].as_str());
+    Err(Failure {
+        status: Some(status.as_u16()),
+        what: format!(
+            "{status} on {route}: {}",
+            detail.unwrap_or("(no problem detail)")
+        ),
+    })
 }
 
 impl Scenario {
@@ -500,5 +544,31 @@ impl Scenario {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_leave_out_slugs_and_query_values() {
+        let url = |path: &str| reqwest::Url::parse(&format!("http://gw{path}")).unwrap();
+        assert_eq!(
+            route(&Method::GET, &url("/api/v1/links/Ab3dE6gH")),
+            "GET /api/v1/links/…"
+        );
+        assert_eq!(
+            route(&Method::GET, &url("/api/v1/links?grid=Ab3dE6gH")),
+            "GET /api/v1/links?grid=…"
+        );
+        assert_eq!(
+            route(&Method::POST, &url("/api/v1/auth/login")),
+            "POST /api/v1/auth/login"
+        );
+        assert_eq!(
+            route(&Method::DELETE, &url("/api/v1/users/me")),
+            "DELETE /api/v1/users/me"
+        );
     }
 }

@@ -34,6 +34,20 @@ unerased() {
       AND (SELECT count(*) FROM erasures e WHERE e.user_id = d.slug) < 2"
 }
 
+# Where each service's log stood before the run, to show what it logged
+# during it when a check fails.
+services=(auth grids links gateway)
+declare -A log_lines
+for service in "${services[@]}"; do
+  log_lines[$service]=$(wc -l < ".run/logs/$service.log" 2>/dev/null || echo 0)
+done
+logged_trouble() {
+  for service in "${services[@]}"; do
+    tail -n +"$((log_lines[$service] + 1))" ".run/logs/$service.log" 2>/dev/null \
+      | grep -E '"level":"(WARN|ERROR)"' | tail -n 20 | sed "s/^/$service: /"
+  done
+}
+
 connections_before=$(connections)
 started=$(date +%s)
 echo "soak: ${SECONDS_TO_RUN}s at concurrency $CONCURRENCY, $connections_before database connections open"
@@ -52,7 +66,8 @@ missing=$(unerased)
 dead=$(rabbitmqctl -q list_queues name messages 2>/dev/null | awk '$1 ~ /\.dlq$/ {s += $2} END {print s + 0}')
 churned=$(sql gridlink_auth "SELECT count(*) FROM deleted_users WHERE deleted_at > to_timestamp($started)")
 
-python3 - "$OUT" "$connections_before" "$connections_after" "$left" "$missing" "$dead" "$churned" "$drained_in" <<'PY'
+verdict=0
+if python3 - "$OUT" "$connections_before" "$connections_after" "$left" "$missing" "$dead" "$churned" "$drained_in" <<'PY'
 import json, sys
 out, before, after, left, missing, dead, churned, drained = sys.argv[1:]
 row = json.load(open(f"{out}/report.json"))[0]
@@ -61,6 +76,7 @@ summary = {
     "seconds": round(row["requests"] / row["rps"]) if row["rps"] else 0, "concurrency": row["concurrency"], "requests": row["requests"],
     "rps": row["rps"], "p50_ms": row["p50_ms"], "p99_ms": row["p99_ms"],
     "errors": row["errors"], "server_errors": row["server_errors"],
+    "failures": row.get("failures", [])[:10],
     "accounts_deleted": int(churned), "deletions_not_erased": int(missing),
     "backlog_after": int(left), "dead_letters": int(dead), "drained_in_s": int(drained),
     "rss_mib_before": {k: round(v / 1024, 1) for k, v in rss_before.items()},
@@ -83,3 +99,9 @@ if failures:
     sys.exit("soak: FAILED: " + ", ".join(failures))
 print("soak: passed")
 PY
+then :; else
+  verdict=$?
+  echo "soak: warnings and errors the services logged during the run (last 20 each):" >&2
+  logged_trouble >&2
+fi
+exit "$verdict"
