@@ -1,5 +1,7 @@
 //! The gateway in front of the real services.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use gridlink_e2e::accounts::{create_grid, create_link};
@@ -8,6 +10,7 @@ use gridlink_e2e::stack::Stack;
 use gridlink_test_support::{PASSWORD, User, metric_sum, signup, statements};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// HTTP requests a service answered, other than its own metrics scrapes.
 async fn requests_served(client: &reqwest::Client, url: &str) -> u64 {
@@ -527,6 +530,60 @@ async fn a_frozen_upstream_is_answered_504_quickly() {
             .await
             .status(),
         404
+    );
+}
+
+/// An upstream that reads each request and then, by turns, hangs up without
+/// answering or answers 200 `{}` and closes. Counts the requests it read.
+async fn flaky_upstream() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = vec![0; 64 * 1024];
+            if socket.read(&mut request).await.unwrap_or(0) == 0 {
+                continue;
+            }
+            if counter.fetch_add(1, Ordering::SeqCst) % 2 == 1 {
+                let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                              content-length: 2\r\nconnection: close\r\n\r\n{}";
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_retried_only_for_idempotent_requests() {
+    let (flaky, seen) = flaky_upstream().await;
+    let stack = Stack::with_gateway(move |c| c.links.base_url = flaky).await;
+    let link = "/api/v1/links/li_00000000000000000000000000000000";
+
+    let read = call(&stack, Method::GET, link, None, None).await;
+    assert_eq!(
+        read.status(),
+        200,
+        "a read is sent again on a new connection"
+    );
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+
+    let write = call(
+        &stack,
+        Method::POST,
+        "/api/v1/links",
+        None,
+        Some(json!({"grid": "gr_x", "title": "t", "url": "https://example.com"})),
+    )
+    .await;
+    assert_eq!(write.status(), 503, "a create is not sent twice");
+    assert_eq!(write.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        3,
+        "the upstream saw the create once"
     );
 }
 

@@ -14,4 +14,4 @@ pub use client_ip::{TrustedProxies, client_ip};
 pub use extract::{BODY_LIMIT, Json, extractor_config, read_body};
 pub use observe::{RequestId, observe};
 pub use ops::{Metrics, Readiness, fallback, ops_routes};
-pub use server::{Application, HttpSettings, server};
+pub use server::{Application, HttpSettings, KEEP_ALIVE, server};

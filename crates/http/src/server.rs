@@ -38,6 +38,13 @@ impl Application {
     }
 }
 
+/// How long an idle client connection is kept open. It is longer than the
+/// idle timeout of every client in front of a service (the service clients'
+/// 30 s pool timeout, a load balancer's usual 60 s), so it is always the
+/// client that closes an idle connection, never the server in the instant the
+/// client sends a request on it. (actix-web's default is 5 s.)
+pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(75);
+
 /// Builds the server on `listener`. `routes` registers the service's
 /// (OpenAPI-annotated) handlers; `data` registers its shared state, which must
 /// include `web::Data<Metrics>` and `web::Data<Readiness>`.
@@ -66,6 +73,7 @@ where
             .wrap(from_fn(observe))
     })
     .workers(workers.max(1))
+    .keep_alive(KEEP_ALIVE)
     .shutdown_timeout(30)
     .listen(listener)?
     .run();

@@ -122,6 +122,22 @@ impl From<ClientError> for ApiError {
     }
 }
 
+/// How long a pooled connection to another service may sit idle. Shorter
+/// than the services' keep-alive (`gridlink_http::KEEP_ALIVE`, 75 s), so the
+/// client drops an idle connection before the server would close it, and a
+/// request is never sent on a connection the server is closing.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The HTTP client settings every service-to-service caller shares: its
+/// timeouts, the pool's idle timeout and no Nagle delay.
+pub fn http_client(settings: &ClientSettings) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(settings.timeout)
+        .connect_timeout(settings.connect_timeout)
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .tcp_nodelay(true)
+}
+
 #[derive(Clone)]
 pub struct RestClient {
     service: &'static str,
@@ -131,12 +147,8 @@ pub struct RestClient {
 
 impl RestClient {
     pub fn new(service: &'static str, settings: ClientSettings) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
+        let http = http_client(&settings)
             .pool_max_idle_per_host(64)
-            .tcp_nodelay(true)
             .build()
             .expect("a TLS-less HTTP client always builds");
         Self {

@@ -28,6 +28,12 @@ use utoipa_actix_web::AppExt;
 pub use config::Config;
 pub use docs::{add_edge_responses, own_document};
 
+// The gateway's upstream clients give up an idle connection before the
+// service would close it (see `gridlink_http::KEEP_ALIVE`).
+const _: () = assert!(
+    gridlink_rest_client::POOL_IDLE_TIMEOUT.as_secs() < gridlink_http::KEEP_ALIVE.as_secs()
+);
+
 fn backend(
     name: &'static str,
     settings: &ClientSettings,
@@ -37,12 +43,8 @@ fn backend(
     state::Backend {
         name,
         base_url: settings.base_url.clone(),
-        http: reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.connect_timeout)
-            .pool_idle_timeout(std::time::Duration::from_secs(60))
+        http: gridlink_rest_client::http_client(settings)
             .pool_max_idle_per_host(128)
-            .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client without TLS always builds"),
@@ -108,6 +110,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             .wrap(from_fn(observe))
     })
     .workers(config.http.workers.max(1))
+    .keep_alive(gridlink_http::KEEP_ALIVE)
     .shutdown_timeout(30)
     .listen(listener)?
     .run();

@@ -106,6 +106,10 @@ async fn send(
             detail: format!("the {} service is unavailable", backend.name),
             retry_after_secs: Some(wait.as_secs().max(1)),
         })?;
+    // An idempotent request is sent once more when the first attempt got no
+    // answer, short of a timeout: the connection was refused, or reset or
+    // closed under it (an upstream restarting, a pooled connection the
+    // upstream was closing). Sending it again cannot do anything twice.
     let idempotent = matches!(
         *req.method(),
         Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
@@ -117,7 +121,10 @@ async fn send(
             .execute(build(gateway, backend, req, path, body.clone(), user)?)
             .await;
         match result {
-            Err(e) if e.is_connect() && idempotent && attempt == 0 => attempt += 1,
+            Err(e) if idempotent && !e.is_timeout() && attempt == 0 => {
+                tracing::info!(upstream = backend.name, error = %causes(e), "retrying once");
+                attempt += 1;
+            }
             other => break other,
         }
     };
@@ -129,7 +136,9 @@ async fn send(
         }
         Err(e) => {
             permit.record(false);
-            Err(if e.is_timeout() {
+            let timed_out = e.is_timeout();
+            tracing::warn!(upstream = backend.name, error = %causes(e), "upstream call failed");
+            Err(if timed_out {
                 ApiError::GatewayTimeout(format!(
                     "the {} service did not answer within {:?}",
                     backend.name, backend.timeout
@@ -139,6 +148,20 @@ async fn send(
             })
         }
     }
+}
+
+/// A transport error and its sources on one line ("error sending request:
+/// connection closed before message completed"), without the URL.
+fn causes(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn build(
