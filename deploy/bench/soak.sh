@@ -44,7 +44,10 @@ done
 logged_trouble() {
   for service in "${services[@]}"; do
     tail -n +"$((log_lines[$service] + 1))" ".run/logs/$service.log" 2>/dev/null \
-      | grep -E '"level":"(WARN|ERROR)"' | tail -n 20 | sed "s/^/$service: /"
+      | grep -E '"level":"(WARN|ERROR)"' > "$OUT/$service-trouble.log" || true
+    [ -s "$OUT/$service-trouble.log" ] || continue
+    echo "$service: $(wc -l < "$OUT/$service-trouble.log") warnings and errors ($OUT/$service-trouble.log), the first 10:"
+    head -n 10 "$OUT/$service-trouble.log" | cut -c1-400
   done
 }
 
@@ -101,7 +104,7 @@ print("soak: passed")
 PY
 then :; else
   verdict=$?
-  echo "soak: warnings and errors the services logged during the run (last 20 each):" >&2
+  echo "soak: what the services logged during the run:" >&2
   logged_trouble >&2
 fi
 exit "$verdict"
