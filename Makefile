@@ -19,7 +19,8 @@ infra: ## Start (or install) PostgreSQL, RabbitMQ and Redis if they are not runn
 test: infra ## Run every test: unit, integration (real PostgreSQL/RabbitMQ), end to end, manifests
 	@deploy/local/databases.sh --sweep-tests
 	@rm -rf target/reliability
-	cargo test --workspace --all-targets --locked
+	cargo build --workspace --bins --locked
+	cargo test --workspace --tests --locked
 	@deploy/local/k8s-check.sh
 	@deploy/local/reliability-figures.sh
 
@@ -35,7 +36,7 @@ fmt: ## Format the code
 
 openapi: ## Regenerate the OpenAPI documents in proto-docs/ from the code
 	UPDATE_OPENAPI=1 cargo test -p auth -p grids -p links --test api -- openapi
-	UPDATE_OPENAPI=1 cargo test -p gridlink-e2e --test gateway -- the_served_document
+	UPDATE_OPENAPI=1 cargo test -p gridlink-e2e --test e2e -- gateway::the_served_document
 
 bench-load: ## Load the seed-scale dataset (10,000 users, 1,000,000 links) into the running stack
 	@deploy/bench/load.sh

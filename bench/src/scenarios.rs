@@ -378,16 +378,20 @@ impl Scenario {
     async fn profile_direct(&self, worker: &mut Worker) -> Outcome {
         let target = &self.target;
         let name = target.random_user(&mut worker.rng);
+        let username = gridlink_ids::Username::parse(&name).map_err(|e| Failure {
+            status: None,
+            what: format!("{name}: {e}"),
+        })?;
         let user = target
             .users
-            .user_by_username(&name)
+            .user_by_username(&username)
             .await?
             .ok_or_else(|| Failure {
                 status: Some(404),
                 what: format!("{name} not found"),
             })?;
         let grids = target.grids.public_grids(&user.id).await?;
-        let slugs: Vec<String> = grids.into_iter().map(|g| g.slug).collect();
+        let slugs: Vec<gridlink_ids::GridSlug> = grids.into_iter().map(|g| g.slug).collect();
         target
             .links
             .links_of_grids(&slugs)

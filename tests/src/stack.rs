@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use gridlink_config::Secret;
 use gridlink_db::testing::TestDatabase;
 use gridlink_events::BrokerSettings;
-use gridlink_test_support::{GATEWAY_TOKEN, GRIDS_TOKEN, LINKS_TOKEN, Running, internal_tokens};
+use gridlink_test_support::{GATEWAY_TOKEN, GRIDS_TOKEN, LINKS_TOKEN, Running, kit_config};
 
 pub const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
@@ -101,7 +101,7 @@ fn links_child(
     grids: &Running,
     events: &BrokerSettings,
 ) -> Running {
-    let port = free_port();
+    let (port, admin_port) = (free_port(), free_port());
     let log_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-logs");
     std::fs::create_dir_all(&log_dir).expect("target/ is writable");
     let log = std::fs::File::create(log_dir.join(format!("links-{port}.log"))).unwrap();
@@ -110,6 +110,7 @@ fn links_child(
         .env_clear()
         .env("RUST_LOG", "info")
         .env("LINKS_ADDR", format!("127.0.0.1:{port}"))
+        .env("ADMIN_ADDR", format!("127.0.0.1:{admin_port}"))
         .env("HTTP_WORKERS", "1")
         .env("DATABASE_URL", db.url.expose())
         .env("DATABASE_POOL_SIZE", "4")
@@ -132,11 +133,11 @@ fn links_child(
             "OUTBOX_POLL_MS",
             events.poll_interval.as_millis().to_string(),
         );
-    Running::child(port, command, Some(db))
+    Running::child(port, admin_port, command, Some(db))
 }
 
-/// A service's binary, built by `cargo test --workspace` next to the tests'
-/// own executables (target/<profile>/).
+/// A service's binary, built next to the tests' own executables
+/// (target/<profile>/) by `make test`'s build step (`cargo build --bins`).
 fn service_binary(name: &str) -> PathBuf {
     let test_executable = std::env::current_exe().expect("the test executable has a path");
     let profile_dir = test_executable
@@ -152,6 +153,30 @@ fn service_binary(name: &str) -> PathBuf {
     binary
 }
 
+/// Tokens are checked against the JWKS of the stack's auth service.
+fn verified_by(auth: &Running) -> auth_client::TokenVerification {
+    let mut settings = gridlink_rest_client::ClientSettings::local(&auth.url);
+    settings.timeout = Duration::from_secs(2);
+    auth_client::TokenVerification::Jwks {
+        auth: settings,
+        audience: gridlink_access_token::TokenAudience::from_env(),
+    }
+}
+
+/// A gateway in front of these services, as the stack starts one.
+pub fn gateway_config(auth: &Running, grids: &Running, links: &Running) -> gateway::Config {
+    let mut config = gateway::Config::from_env().unwrap();
+    config.kit = kit_config(None);
+    config.auth.base_url = auth.url.clone();
+    config.grids.base_url = grids.url.clone();
+    config.links.base_url = links.url.clone();
+    for upstream in [&mut config.auth, &mut config.grids, &mut config.links] {
+        upstream.service_token = Some(Secret::new(GATEWAY_TOKEN));
+    }
+    config.trusted_proxies = gridlink_http::TrustedProxies::default();
+    config
+}
+
 /// A port nothing listens on right now.
 pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
@@ -159,6 +184,16 @@ pub(crate) fn free_port() -> u16 {
 }
 
 impl Stack {
+    /// Another gateway in front of this stack's services.
+    pub fn gateway_config(&self) -> gateway::Config {
+        gateway_config(&self.auth, &self.grids, &self.links)
+    }
+
+    /// Starts a gateway with `config`.
+    pub async fn start_gateway(config: gateway::Config) -> Running {
+        Running::serve(gateway::build(config).await.unwrap(), None)
+    }
+
     pub async fn start() -> Self {
         Self::start_with(BrokerUrls::default()).await
     }
@@ -189,73 +224,45 @@ impl Stack {
 
         let db = TestDatabase::create("auth", auth::MIGRATIONS).await;
         let mut config = auth::Config::from_env().unwrap();
-        config.http.addr = "127.0.0.1:0".parse().unwrap();
-        config.http.workers = 1;
-        config.pool.max_size = 4;
-        config.database_url = db.url.clone();
+        config.kit = kit_config(Some(&db));
+        config.kit.events = events_on.then(|| with_url(&events, &urls.auth));
         let signing_pem = auth::generate_pem().unwrap();
         config.signing_key.private_pem = Some(Secret::new(signing_pem.clone()));
         config.signing_key.key_id = Some("test-key".into());
-        config.internal_tokens = internal_tokens();
-        config.events = events_on.then(|| with_url(&events, &urls.auth));
-        let app = auth::build(config).await.unwrap();
-        let auth = Running::new(app.port(), app.handle(), Some(db));
-        tokio::spawn(app.run_until_stopped());
+        let auth = Running::serve(auth::build(config).await.unwrap(), Some(db));
 
         let db = TestDatabase::create("grids", grids::MIGRATIONS).await;
         let mut config = grids::Config::from_env().unwrap();
-        config.http.addr = "127.0.0.1:0".parse().unwrap();
-        config.http.workers = 1;
-        config.pool.max_size = 4;
-        config.database_url = match options.grids_database_via {
-            None => db.url.clone(),
-            Some(proxy) => via(&db.url, proxy),
-        };
-        config.auth.base_url = auth.url.clone();
-        config.internal_tokens = internal_tokens();
-        config.events = events_on.then(|| with_url(&events, &urls.grids));
-        let app = grids::build(config).await.unwrap();
-        let grids = Running::new(app.port(), app.handle(), Some(db));
-        tokio::spawn(app.run_until_stopped());
+        config.kit = kit_config(Some(&db));
+        config.kit.events = events_on.then(|| with_url(&events, &urls.grids));
+        if let (Some(proxy), Some(database)) =
+            (options.grids_database_via, config.kit.database.as_mut())
+        {
+            database.url = via(&db.url, proxy);
+        }
+        config.tokens = verified_by(&auth);
+        let grids = Running::serve(grids::build(config).await.unwrap(), Some(db));
 
         let db = TestDatabase::create("links", links::MIGRATIONS).await;
         let links = if options.links_in_child {
             links_child(db, &auth, &grids, &with_url(&events, &urls.links))
         } else {
             let mut config = links::Config::from_env().unwrap();
-            config.http.addr = "127.0.0.1:0".parse().unwrap();
-            config.http.workers = 1;
-            config.pool.max_size = 4;
-            config.database_url = db.url.clone();
-            config.auth.base_url = auth.url.clone();
+            config.kit = kit_config(Some(&db));
+            config.kit.events = events_on.then(|| with_url(&events, &urls.links));
+            config.tokens = verified_by(&auth);
             config.grids.base_url = grids.url.clone();
             config.grids.service_token = Some(Secret::new(LINKS_TOKEN));
-            config.internal_tokens = internal_tokens();
-            config.events = events_on.then(|| with_url(&events, &urls.links));
-            let app = links::build(config).await.unwrap();
-            let links = Running::new(app.port(), app.handle(), Some(db));
-            tokio::spawn(app.run_until_stopped());
-            links
+            Running::serve(links::build(config).await.unwrap(), Some(db))
         };
 
         let gateway = match options.gateway {
             None => None,
             Some(adjust) => {
-                let mut config = gateway::Config::from_env().unwrap();
-                config.http.addr = "127.0.0.1:0".parse().unwrap();
-                config.http.workers = 2;
-                config.auth.base_url = auth.url.clone();
-                config.grids.base_url = grids.url.clone();
-                config.links.base_url = links.url.clone();
-                for upstream in [&mut config.auth, &mut config.grids, &mut config.links] {
-                    upstream.service_token = Some(Secret::new(GATEWAY_TOKEN));
-                }
-                config.trusted_proxies = gridlink_http::TrustedProxies::default();
+                let mut config = gateway_config(&auth, &grids, &links);
+                config.kit.http.workers = 2;
                 adjust(&mut config);
-                let app = gateway::build(config).await.unwrap();
-                let running = Running::new(app.port(), app.handle(), None);
-                tokio::spawn(app.run_until_stopped());
-                Some(running)
+                Some(Running::serve(gateway::build(config).await.unwrap(), None))
             }
         };
         let stack = Self {

@@ -6,15 +6,19 @@
 //! `iat`, `sub` and `jti`, and honours `nbf`. Anything the header offers about
 //! where to find keys (`jku`, `x5u`, `jwk`) is ignored: keys come only from the
 //! verifier's own set.
+//!
+//! This crate knows nothing of HTTP: the request extractors that use a
+//! verifier live in `gridlink-http`.
+
+mod signing;
+
+pub use signing::{KeyError, SigningKeys, generate_pem};
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
-use futures_util::future::{BoxFuture, LocalBoxFuture};
-use gridlink_problem::ApiError;
+use futures_util::future::BoxFuture;
+use gridlink_ids::UserId;
+use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
@@ -44,8 +48,8 @@ pub const ALGORITHM: Algorithm = Algorithm::EdDSA;
 pub struct Claims {
     pub iss: String,
     pub aud: String,
-    /// The user's public id (`us_...`).
-    pub sub: String,
+    /// The user's public id.
+    pub sub: UserId,
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
@@ -55,8 +59,14 @@ pub struct Claims {
 pub enum TokenError {
     #[error("the token is not a valid access token")]
     Invalid,
+    #[error("the token has expired")]
+    Expired,
     #[error("the token is signed with an unknown key")]
     UnknownKey,
+    /// The keys could not be fetched to check it: a dependency failure, not
+    /// the token's fault.
+    #[error("the public keys are unavailable: {0}")]
+    KeysUnavailable(String),
 }
 
 /// Checks tokens against a fixed set of public keys.
@@ -104,7 +114,10 @@ impl KeySetVerifier {
         let key = self.keys.get(&kid).ok_or(TokenError::UnknownKey)?;
         jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map(|data| data.claims)
-            .map_err(|_| TokenError::Invalid)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })
     }
 }
 
@@ -117,93 +130,5 @@ pub trait VerifyAccessToken: Send + Sync {
 impl VerifyAccessToken for KeySetVerifier {
     fn verify<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<Claims, TokenError>> {
         Box::pin(async move { KeySetVerifier::verify(self, token) })
-    }
-}
-
-/// The verifier handlers' extractors use; register as `web::Data<AccessTokens>`.
-#[derive(Clone)]
-pub struct AccessTokens(pub Arc<dyn VerifyAccessToken>);
-
-/// The authenticated user of a request. Handlers that take it refuse requests
-/// without a valid access token with 401.
-#[derive(Debug, Clone)]
-pub struct Authenticated {
-    pub user_id: String,
-    pub claims: Claims,
-}
-
-/// Like [`Authenticated`], but absent instead of refused when no token is sent
-/// (public reads that show more to the owner). A token that is sent must be valid.
-#[derive(Debug, Clone)]
-pub struct MaybeAuthenticated(pub Option<Authenticated>);
-
-fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let value = value.to_str().map_err(|_| invalid())?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(invalid)?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(invalid());
-    }
-    Ok(Some(token.trim().to_owned()))
-}
-
-fn invalid() -> ApiError {
-    ApiError::Unauthorized("the access token is missing, invalid or expired".into())
-}
-
-async fn authenticate(
-    verifier: Option<AccessTokens>,
-    token: String,
-) -> Result<Authenticated, ApiError> {
-    let verifier = verifier.ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!("AccessTokens is not registered in the app"))
-    })?;
-    match verifier.0.verify(&token).await {
-        Ok(claims) => Ok(Authenticated {
-            user_id: claims.sub.clone(),
-            claims,
-        }),
-        Err(e) => {
-            tracing::debug!(reason = %e, "access token refused");
-            Err(invalid())
-        }
-    }
-}
-
-impl FromRequest for Authenticated {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verifier = req
-            .app_data::<web::Data<AccessTokens>>()
-            .map(|d| d.get_ref().clone());
-        let token = bearer(req);
-        Box::pin(async move {
-            let token = token?.ok_or_else(invalid)?;
-            authenticate(verifier, token).await
-        })
-    }
-}
-
-impl FromRequest for MaybeAuthenticated {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verifier = req
-            .app_data::<web::Data<AccessTokens>>()
-            .map(|d| d.get_ref().clone());
-        let token = bearer(req);
-        Box::pin(async move {
-            match token? {
-                None => Ok(MaybeAuthenticated(None)),
-                Some(token) => authenticate(verifier, token)
-                    .await
-                    .map(|a| MaybeAuthenticated(Some(a))),
-            }
-        })
     }
 }

@@ -15,7 +15,9 @@ const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(5);
 /// Verifies access tokens against the auth service's JWKS, fetched through the
 /// client and cached. A token signed with an unknown `kid` triggers one refetch
 /// (at most one per [`MIN_REFETCH_INTERVAL`], so forged kids cannot hammer auth);
-/// while auth is unreachable, the cached keys keep working.
+/// while auth is unreachable, the cached keys keep working. A token whose key
+/// could not be fetched because auth is down is `KeysUnavailable` (the
+/// caller's 503), not a forgery.
 pub struct JwksVerifier {
     cache: Arc<KeyCache>,
 }
@@ -25,7 +27,8 @@ struct KeyCache {
     issuer: String,
     audience: String,
     keys: RwLock<Arc<KeySetVerifier>>,
-    refetch: tokio::sync::Mutex<Option<Instant>>,
+    /// When the keys were last fetched, and whether that failed (and why).
+    refetch: tokio::sync::Mutex<Option<(Instant, Option<String>)>>,
 }
 
 impl JwksVerifier {
@@ -56,28 +59,33 @@ impl KeyCache {
     }
 
     /// Fetches the JWKS unless another task just did; keeps the old keys when
-    /// the fetch fails.
-    async fn refresh(&self, seen: &Arc<KeySetVerifier>) {
+    /// the fetch fails. Returns why the latest fetch failed, if it did.
+    async fn refresh(&self, seen: &Arc<KeySetVerifier>) -> Option<String> {
         let mut last = self.refetch.lock().await;
         if !Arc::ptr_eq(seen, &self.current()) {
-            return; // someone refreshed while we waited
+            return None; // someone refreshed while we waited
         }
-        if last.is_some_and(|at| at.elapsed() < MIN_REFETCH_INTERVAL) {
-            return;
+        if let Some((at, failure)) = last.as_ref()
+            && at.elapsed() < MIN_REFETCH_INTERVAL
+        {
+            return failure.clone();
         }
-        *last = Some(Instant::now());
-        match self.client.jwks().await {
+        let failure = match self.client.jwks().await {
             Ok(jwks) => {
                 let verifier = KeySetVerifier::new(&jwks, &self.issuer, &self.audience);
                 *self
                     .keys
                     .write()
                     .expect("the key cache lock is never poisoned") = Arc::new(verifier);
+                None
             }
             Err(e) => {
-                tracing::warn!(error = %e, "could not refresh the JWKS; keeping the cached keys")
+                tracing::warn!(error = %e, "could not refresh the JWKS; keeping the cached keys");
+                Some(e.to_string())
             }
-        }
+        };
+        *last = Some((Instant::now(), failure.clone()));
+        failure
     }
 }
 
@@ -94,10 +102,16 @@ impl VerifyAccessToken for JwksVerifier {
                     let cache = Arc::clone(&self.cache);
                     let seen = Arc::clone(&keys);
                     let refresh = tokio::spawn(async move { cache.refresh(&seen).await });
-                    if refresh.await.is_err() {
-                        tracing::error!("the JWKS refresh task panicked");
+                    let failure = match refresh.await {
+                        Ok(failure) => failure,
+                        Err(_) => Some("the JWKS refresh task panicked".to_owned()),
+                    };
+                    match (self.cache.current().verify(token), failure) {
+                        (Err(TokenError::UnknownKey), Some(reason)) => {
+                            Err(TokenError::KeysUnavailable(reason))
+                        }
+                        (result, _) => result,
                     }
-                    self.cache.current().verify(token)
                 }
                 result => result,
             }

@@ -6,6 +6,7 @@ mod jwks;
 
 use chrono::{DateTime, Utc};
 use gridlink_config::ConfigError;
+use gridlink_ids::{UserId, Username};
 use gridlink_rest_client::RestClient;
 pub use gridlink_rest_client::{ClientError, ClientSettings};
 use jsonwebtoken::jwk::JwkSet;
@@ -13,10 +14,22 @@ use serde::{Deserialize, Serialize};
 
 pub use jwks::JwksVerifier;
 
+impl AuthClient {
+    /// The underlying client (its settings and retry policy), for the gateway.
+    pub fn rest(&self) -> &RestClient {
+        &self.rest
+    }
+
+    /// A client over an existing [`RestClient`], sharing its connections.
+    pub fn with_rest(rest: RestClient) -> Self {
+        Self { rest }
+    }
+}
+
 /// A user as other services may see them (never the email).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub bio: String,
@@ -56,7 +69,7 @@ impl AuthClient {
     }
 
     /// The user, or `None` when there is no such (live) user.
-    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, ClientError> {
+    pub async fn user_by_username(&self, username: &Username) -> Result<Option<User>, ClientError> {
         let path = format!(
             "/internal/v1/users/by-username/{}",
             encode_segment(username)
@@ -65,10 +78,14 @@ impl AuthClient {
     }
 
     /// The live users among `ids`, in as few calls as the batch limit allows.
-    pub async fn users_by_ids(&self, ids: &[String]) -> Result<Vec<User>, ClientError> {
+    pub async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, ClientError> {
         let mut users = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(MAX_BATCH) {
-            let joined = chunk.join(",");
+            let joined = chunk
+                .iter()
+                .map(UserId::as_str)
+                .collect::<Vec<_>>()
+                .join(",");
             let batch: UserBatch = self
                 .rest
                 .get("/internal/v1/users", &[("ids", &joined)])
@@ -100,5 +117,51 @@ mod tests {
             super::encode_segment("../admin?x=1"),
             "%2E%2E%2Fadmin%3Fx%3D1"
         );
+    }
+}
+
+/// How a service other than auth checks users' access tokens.
+#[derive(Clone)]
+pub enum TokenVerification {
+    /// Against the auth service's JWKS (`AUTH_URL`), with the expected
+    /// issuer and audience (`JWT_ISSUER`, `JWT_AUDIENCE`).
+    Jwks {
+        auth: ClientSettings,
+        audience: gridlink_access_token::TokenAudience,
+    },
+    /// With a verifier the caller made (tests sign their own tokens).
+    Fixed(std::sync::Arc<dyn gridlink_access_token::VerifyAccessToken>),
+}
+
+impl std::fmt::Debug for TokenVerification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Jwks { auth, audience } => f
+                .debug_struct("Jwks")
+                .field("auth", &auth.base_url)
+                .field("audience", audience)
+                .finish(),
+            Self::Fixed(_) => f.write_str("Fixed"),
+        }
+    }
+}
+
+impl TokenVerification {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self::Jwks {
+            auth: ClientSettings::from_env("AUTH", "http://127.0.0.1:8081")?,
+            audience: gridlink_access_token::TokenAudience::from_env(),
+        })
+    }
+
+    pub fn verifier(&self) -> std::sync::Arc<dyn gridlink_access_token::VerifyAccessToken> {
+        match self {
+            Self::Jwks { auth, audience } => std::sync::Arc::new(JwksVerifier::new(
+                AuthClient::new(auth.clone()),
+                &audience.issuer,
+                &audience.audience,
+            )),
+            Self::Fixed(verifier) => verifier.clone(),
+        }
     }
 }

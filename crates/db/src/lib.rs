@@ -1,6 +1,7 @@
 //! PostgreSQL access shared by the services: a diesel-async pool with explicit
-//! timeouts, embedded migrations that are safe with several replicas starting at
-//! once, and a readiness ping.
+//! timeouts, the database layer's error type, transactions as objects,
+//! embedded migrations that are safe with several replicas starting at once,
+//! and a readiness ping.
 
 use std::time::Duration;
 
@@ -17,11 +18,15 @@ use diesel_async::pooled_connection::{
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use gridlink_config::{ConfigError, Secret};
 
+mod error;
 mod migrate;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tx;
 
-pub use migrate::run_migrations;
+pub use error::DbError;
+pub use migrate::{Migrations, run_migrations};
+pub use tx::Tx;
 
 pub type PgPool = Pool<AsyncPgConnection>;
 pub use diesel_async::pooled_connection::deadpool::{Object as PooledConnection, PoolError};
@@ -84,6 +89,18 @@ pub struct Database {
     pub statements: StatementCounter,
 }
 
+impl Database {
+    /// A pooled connection, or `Unavailable` once the pool's wait is over.
+    pub async fn conn(&self) -> Result<PooledConnection<AsyncPgConnection>, DbError> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// Begins a transaction on a pooled connection.
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        Tx::begin(self.conn().await?).await
+    }
+}
+
 /// Builds the pool. No connection is opened until the first request needs one,
 /// so a service starts (and reports not-ready) while its database is down.
 pub fn build_pool(url: &Secret, settings: &PoolSettings) -> anyhow::Result<Database> {
@@ -120,39 +137,17 @@ pub fn build_pool(url: &Secret, settings: &PoolSettings) -> anyhow::Result<Datab
     Ok(Database { pool, statements })
 }
 
-/// `SELECT 1` through the pool.
-pub async fn ping(pool: &PgPool) -> Result<(), PoolOrQueryError> {
-    let mut conn = pool.get().await?;
-    diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+/// `SELECT 1` through the pool: the readiness check.
+pub async fn ping(pool: &PgPool) -> Result<(), String> {
+    let mut conn = pool.get().await.map_err(|e| match e {
+        PoolError::Timeout(_) => "database unreachable (timeout)".to_owned(),
+        _ => "database unreachable".to_owned(),
+    })?;
+    diesel::sql_query("SELECT 1")
+        .execute(&mut conn)
+        .await
+        .map_err(|_| "database query failed".to_owned())?;
     Ok(())
-}
-
-#[derive(Debug)]
-pub enum PoolOrQueryError {
-    Pool(PoolError),
-    Query(diesel::result::Error),
-}
-
-impl std::fmt::Display for PoolOrQueryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Pool(PoolError::Timeout(_)) => f.write_str("database unreachable (timeout)"),
-            Self::Pool(_) => f.write_str("database unreachable"),
-            Self::Query(_) => f.write_str("database query failed"),
-        }
-    }
-}
-
-impl From<PoolError> for PoolOrQueryError {
-    fn from(e: PoolError) -> Self {
-        Self::Pool(e)
-    }
-}
-
-impl From<diesel::result::Error> for PoolOrQueryError {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Query(e)
-    }
 }
 
 /// Opens one connection outside any pool (tools, tests).

@@ -1,7 +1,7 @@
 //! Embedded migrations, run by `<service> migrate` and by tests.
 
 use anyhow::Context;
-use diesel::migration::MigrationSource;
+use diesel::migration::{Migration, MigrationSource};
 use diesel::pg::Pg;
 use diesel::{Connection, RunQueryDsl};
 use diesel_async::AsyncPgConnection;
@@ -43,4 +43,14 @@ fn migrate_blocking<M: MigrationSource<Pg>>(
     let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
         .execute(&mut conn);
     applied
+}
+
+/// A service's embedded migrations, by reference, so a `const` can name them.
+#[derive(Clone, Copy)]
+pub struct Migrations(pub &'static diesel_migrations::EmbeddedMigrations);
+
+impl MigrationSource<Pg> for Migrations {
+    fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn Migration<Pg>>>> {
+        MigrationSource::<Pg>::migrations(self.0)
+    }
 }

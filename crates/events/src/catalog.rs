@@ -2,6 +2,7 @@
 //! which is also its routing key on the `gridlink.events` topic exchange.
 
 use chrono::{DateTime, Utc};
+use gridlink_ids::{GridSlug, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -17,11 +18,11 @@ pub trait Event: Serialize {
 pub struct UserDeleted {
     pub event_id: Uuid,
     pub occurred_at: DateTime<Utc>,
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 impl UserDeleted {
-    pub fn new(user_id: String) -> Self {
+    pub fn new(user_id: UserId) -> Self {
         Self {
             event_id: Uuid::now_v7(),
             occurred_at: Utc::now(),
@@ -43,14 +44,13 @@ impl Event for UserDeleted {
 pub struct GridDeleted {
     pub event_id: Uuid,
     pub occurred_at: DateTime<Utc>,
-    /// The grid's slug.
-    pub grid: String,
-    /// The owner's user id.
-    pub owner: String,
+    pub grid: GridSlug,
+    /// The grid's owner.
+    pub owner: UserId,
 }
 
 impl GridDeleted {
-    pub fn new(grid: String, owner: String) -> Self {
+    pub fn new(grid: GridSlug, owner: UserId) -> Self {
         Self {
             event_id: Uuid::now_v7(),
             occurred_at: Utc::now(),
@@ -72,14 +72,14 @@ impl Event for GridDeleted {
 #[serde(deny_unknown_fields)]
 pub struct UserErased {
     pub event_id: Uuid,
-    pub user_id: String,
+    pub user_id: UserId,
     /// The service that erased its data: `grids` or `links`.
     pub service: String,
     pub erased_at: DateTime<Utc>,
 }
 
 impl UserErased {
-    pub fn new(user_id: String, service: &str) -> Self {
+    pub fn new(user_id: UserId, service: &str) -> Self {
         Self {
             event_id: Uuid::now_v7(),
             user_id,

@@ -11,6 +11,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use gridlink_ids::UserId;
 
 diesel::table! {
     erased_users (user_id) {
@@ -21,7 +22,7 @@ diesel::table! {
 
 /// Takes the user's lock shared (for a write on their behalf) and tells
 /// whether they were erased. Call inside the write's transaction.
-pub async fn lock_as_writer(conn: &mut AsyncPgConnection, user_id: &str) -> QueryResult<bool> {
+pub async fn lock_as_writer(conn: &mut AsyncPgConnection, user_id: &UserId) -> QueryResult<bool> {
     diesel::sql_query("SELECT pg_advisory_xact_lock_shared(hashtextextended('user:' || $1, 0))")
         .bind::<Text, _>(user_id)
         .execute(conn)
@@ -35,7 +36,7 @@ pub async fn lock_as_writer(conn: &mut AsyncPgConnection, user_id: &str) -> Quer
 
 /// Takes the user's lock exclusively and records them as erased. Call inside
 /// the erasure's transaction, before deleting their rows.
-pub async fn lock_for_erasure(conn: &mut AsyncPgConnection, user_id: &str) -> QueryResult<()> {
+pub async fn lock_for_erasure(conn: &mut AsyncPgConnection, user_id: &UserId) -> QueryResult<()> {
     diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('user:' || $1, 0))")
         .bind::<Text, _>(user_id)
         .execute(conn)

@@ -11,6 +11,8 @@
 
 pub mod catalog;
 pub mod consumer;
+#[cfg(test)]
+mod contract;
 mod deadline;
 pub mod erasure;
 pub mod idempotency;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use gridlink_config::ConfigError;
+use gridlink_ids::{GridSlug, UserId, Visibility};
 pub use gridlink_rest_client::{ClientError, ClientSettings};
 use gridlink_rest_client::{Memo, RestClient};
 use serde::{Deserialize, Serialize};
@@ -9,27 +10,26 @@ use serde::{Deserialize, Serialize};
 /// Who owns a live grid and who may see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GridRef {
-    pub slug: String,
-    pub owner: String,
-    /// `public`, `unlisted` or `private`.
-    pub visibility: String,
+    pub slug: GridSlug,
+    pub owner: UserId,
+    pub visibility: Visibility,
 }
 
 impl GridRef {
     /// Whether `viewer` (None: anonymous) may see the grid.
-    pub fn visible_to(&self, viewer: Option<&str>) -> bool {
-        self.visibility != "private" || viewer == Some(self.owner.as_str())
+    pub fn visible_to(&self, viewer: Option<&UserId>) -> bool {
+        self.visibility.shows_to(viewer == Some(&self.owner))
     }
 }
 
 /// A grid as the public API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grid {
-    pub slug: String,
-    pub owner: String,
+    pub slug: GridSlug,
+    pub owner: UserId,
     pub title: String,
     pub description: String,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub created_on: DateTime<Utc>,
     pub modified_on: DateTime<Utc>,
 }
@@ -46,9 +46,12 @@ pub struct GridsClient {
 
 impl GridsClient {
     pub fn new(settings: ClientSettings) -> Self {
-        Self {
-            rest: RestClient::new("grids", settings),
-        }
+        Self::with_rest(RestClient::new("grids", settings))
+    }
+
+    /// A client over an existing [`RestClient`], sharing its connections.
+    pub fn with_rest(rest: RestClient) -> Self {
+        Self { rest }
     }
 
     /// `GRIDS_URL` (default `http://127.0.0.1:8082`), `GRIDS_TIMEOUT_MS`, `SERVICE_TOKEN`.
@@ -59,22 +62,22 @@ impl GridsClient {
         )?))
     }
 
+    pub fn rest(&self) -> &RestClient {
+        &self.rest
+    }
+
     /// A live grid's owner and visibility; `None` when unknown or deleted.
-    pub async fn grid_ref(&self, slug: &str) -> Result<Option<GridRef>, ClientError> {
-        if !slug.starts_with("gr_") || !slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            return Ok(None);
-        }
+    pub async fn grid_ref(&self, slug: &GridSlug) -> Result<Option<GridRef>, ClientError> {
         self.rest
             .get_optional(&format!("/internal/v1/grids/{slug}"), &[])
             .await
     }
 
     /// An owner's public grids, newest first (at most 200): one call.
-    pub async fn public_grids(&self, owner: &str) -> Result<Vec<Grid>, ClientError> {
+    pub async fn public_grids(&self, owner: &UserId) -> Result<Vec<Grid>, ClientError> {
         let list: GridList = self
             .rest
-            .get("/internal/v1/grids", &[("owner", owner)])
+            .get("/internal/v1/grids", &[("owner", owner.as_str())])
             .await?;
         Ok(list.items)
     }
@@ -91,13 +94,13 @@ impl GridsClient {
 
 pub struct ScopedGrids<'a> {
     client: &'a GridsClient,
-    refs: Memo<String, Option<GridRef>>,
+    refs: Memo<GridSlug, Option<GridRef>>,
 }
 
 impl ScopedGrids<'_> {
-    pub async fn grid_ref(&self, slug: &str) -> Result<Option<GridRef>, ClientError> {
+    pub async fn grid_ref(&self, slug: &GridSlug) -> Result<Option<GridRef>, ClientError> {
         self.refs
-            .get_or_fetch(slug.to_owned(), || self.client.grid_ref(slug))
+            .get_or_fetch(slug.clone(), || self.client.grid_ref(slug))
             .await
     }
 }

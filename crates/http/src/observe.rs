@@ -2,6 +2,10 @@
 //! `X-Request-Id` (echoed on the response), opens the request's span as a child
 //! of an incoming `traceparent`, records the Prometheus request metrics by
 //! route pattern, and writes one access-log event.
+//!
+//! Labels are bounded whatever a client sends: the route is the template the
+//! request was routed to (`/api/v1/grids/{slug}`), or `unmatched` when it was
+//! routed nowhere, and the method is one of the standard ones or `OTHER`.
 
 use std::time::Instant;
 
@@ -30,6 +34,25 @@ fn acceptable_request_id(value: &HeaderValue) -> Option<String> {
     ok.then(|| value.to_owned())
 }
 
+/// The `route` label of a request that matched no route.
+pub const UNMATCHED: &str = "unmatched";
+
+/// The `method` label: one of the standard methods, or `OTHER` for whatever
+/// else a client makes up (each would otherwise become a label forever).
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
 /// Use with `App::wrap(actix_web::middleware::from_fn(observe))`.
 pub async fn observe(
     req: ServiceRequest,
@@ -43,17 +66,17 @@ pub async fn observe(
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
 
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
+    // The span's name is fixed once its trace context exists, so it takes the
+    // route as matched before routing; the metrics take the one routed to.
+    let planned = req.match_pattern().unwrap_or_else(|| UNMATCHED.to_owned());
     let span = tracing::info_span!(
         "HTTP request",
-        otel.name = %format!("{method} {route}"),
+        otel.name = %format!("{method} {planned}"),
         otel.kind = "server",
         otel.status_code = tracing::field::Empty,
         http.request.method = %method,
-        http.route = %route,
+        http.route = tracing::field::Empty,
         http.response.status_code = tracing::field::Empty,
         request_id = %request_id,
         trace_id = tracing::field::Empty,
@@ -72,17 +95,19 @@ pub async fn observe(
 
     let result = next.call(req).instrument(span.clone()).await;
 
-    let status = match &result {
-        Ok(response) => response.status(),
-        Err(error) => error.as_response_error().status_code(),
+    let (status, route) = match &result {
+        Ok(response) => (response.status(), response.request().match_pattern()),
+        Err(error) => (error.as_response_error().status_code(), None),
     };
+    let route = route.unwrap_or_else(|| UNMATCHED.to_owned());
+    span.record("http.route", route.as_str());
     let elapsed = started.elapsed();
     span.record("http.response.status_code", status.as_u16());
     if status.is_server_error() {
         span.record("otel.status_code", "ERROR");
     }
     if let Some(metrics) = metrics {
-        metrics.observe_request(&route, &method, status.as_u16(), elapsed);
+        metrics.observe_request(&route, method, status.as_u16(), elapsed);
     }
     span.in_scope(|| {
         tracing::info!(

@@ -1,15 +1,16 @@
-//! Operational routes: `/healthz` (the process is alive), `/readyz` (its
-//! dependencies answer) and `/metrics` (Prometheus text), plus the problem+json
-//! fallback for unknown routes and methods.
+//! Operational routes: `/healthz` (the process is alive) and `/readyz` (its
+//! dependencies answer) on the service's port for probes, and `/metrics`
+//! (Prometheus text) only on the admin port; plus the problem+json fallback
+//! for unknown routes and methods.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
+use crate::routes::RouteTable;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::future::BoxFuture;
 use gridlink_db::{Database, PgPool};
-use gridlink_problem::problem_response;
+use gridlink_problem::ApiError;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
 };
@@ -39,7 +40,7 @@ impl Readiness {
     pub fn database(self, pool: PgPool) -> Self {
         self.check("database", move || {
             let pool = pool.clone();
-            Box::pin(async move { gridlink_db::ping(&pool).await.map_err(|e| e.to_string()) })
+            Box::pin(async move { gridlink_db::ping(&pool).await })
         })
     }
 
@@ -168,18 +169,12 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-async fn readyz(readiness: web::Data<Readiness>) -> HttpResponse {
+async fn readyz(readiness: web::Data<Readiness>) -> Result<HttpResponse, ApiError> {
     let failures = readiness.failures().await;
     if failures.is_empty() {
-        HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
+        Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
     } else {
-        let mut response =
-            problem_response(StatusCode::SERVICE_UNAVAILABLE, failures.join("; "), None);
-        response.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from_static("1"),
-        );
-        response
+        Err(ApiError::unavailable(failures.join("; ")))
     }
 }
 
@@ -189,23 +184,31 @@ async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
         .body(metrics.render())
 }
 
-/// Registers `/healthz`, `/readyz` and `/metrics`. Needs `web::Data<Readiness>`
-/// and `web::Data<Metrics>` in the app.
-pub fn ops_routes(cfg: &mut web::ServiceConfig) {
+/// Registers `/healthz` and `/readyz`, the probes. Needs `web::Data<Readiness>`.
+pub fn health_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics));
+        .route("/readyz", web::get().to(readyz));
 }
 
-/// `App::default_service`: 405 when the path exists with other methods, else 404.
+/// The admin listener's routes: the probes and `/metrics`. Needs
+/// `web::Data<Readiness>` and `web::Data<Metrics>`.
+pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+    health_routes(cfg);
+    cfg.route("/metrics", web::get().to(metrics));
+}
+
+/// `App::default_service`: 405 with `Allow` when the path is a route of the
+/// service's [`RouteTable`] with other methods, else 404.
 pub async fn fallback(req: HttpRequest) -> HttpResponse {
-    if req.resource_map().has_resource(req.path()) {
-        problem_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!("{} is not allowed on this resource", req.method()),
-            None,
-        )
-    } else {
-        problem_response(StatusCode::NOT_FOUND, "no such route".into(), None)
-    }
+    let allowed = req
+        .app_data::<web::Data<RouteTable>>()
+        .and_then(|table| table.methods(req.path()));
+    let error = match allowed {
+        Some(methods) if !methods.is_empty() => ApiError::MethodNotAllowed {
+            method: crate::observe::method_label(req.method()).to_owned(),
+            allow: methods.join(", "),
+        },
+        _ => ApiError::NotFound("no such route".into()),
+    };
+    actix_web::ResponseError::error_response(&error)
 }

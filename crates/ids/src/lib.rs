@@ -1,12 +1,18 @@
-//! Public identifiers and pagination cursors.
+//! Gridlink's shared vocabulary: the identifiers every service passes around
+//! (`UserId`, `GridSlug`, `LinkSlug`), who may see a grid (`Visibility`), the
+//! bounded text types that carry the trimming and character rules (`Line`,
+//! `Paragraph`, `Username`), and the small combinators that parse a whole
+//! request into these types while reporting every bad field at once.
 //!
-//! Slugs are a kind prefix (`us_`, `gr_`, `li_`) and 32 lowercase hex
-//! characters of randomness (128 bits). Cursors are opaque to clients: a
-//! base64url JSON position, an expiry and an HMAC, so a forged, altered or
-//! stale cursor is recognised and refused.
+//! Features: `diesel` maps the identifiers and `Visibility` to text columns;
+//! `openapi` gives them OpenAPI schemas. Client crates need neither.
 
-mod cursor;
+mod form;
 mod slug;
+mod text;
+mod visibility;
 
-pub use cursor::{CursorCodec, CursorError, PageParams};
-pub use slug::{SlugKind, is_slug, new_slug};
+pub use form::{All, At, FieldError, Invalid, optional};
+pub use slug::{BadSlug, GridSlug, LinkSlug, UserId};
+pub use text::{Line, Paragraph, TextError, Username, is_hidden_format};
+pub use visibility::{UnknownVisibility, Visibility};

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use gridlink_config::ConfigError;
+use gridlink_ids::{GridSlug, LinkSlug};
 use gridlink_rest_client::RestClient;
 pub use gridlink_rest_client::{ClientError, ClientSettings};
 use serde::de::DeserializeOwned;
@@ -16,8 +17,8 @@ pub const MAX_BATCH_GRIDS: usize = 200;
 /// A link as the public API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
-    pub slug: String,
-    pub grid: String,
+    pub slug: LinkSlug,
+    pub grid: GridSlug,
     pub title: String,
     pub url: String,
     pub background: Option<String>,
@@ -30,12 +31,12 @@ pub struct Link {
 
 #[derive(Serialize)]
 struct BatchRequest<'a> {
-    grids: &'a [String],
+    grids: &'a [GridSlug],
 }
 
 #[derive(Deserialize)]
 struct BatchResponse<L> {
-    grids: HashMap<String, L>,
+    grids: HashMap<GridSlug, L>,
 }
 
 #[derive(Clone)]
@@ -45,9 +46,16 @@ pub struct LinksClient {
 
 impl LinksClient {
     pub fn new(settings: ClientSettings) -> Self {
-        Self {
-            rest: RestClient::new("links", settings),
-        }
+        Self::with_rest(RestClient::new("links", settings))
+    }
+
+    /// A client over an existing [`RestClient`], sharing its connections.
+    pub fn with_rest(rest: RestClient) -> Self {
+        Self { rest }
+    }
+
+    pub fn rest(&self) -> &RestClient {
+        &self.rest
     }
 
     /// `LINKS_URL` (default `http://127.0.0.1:8083`), `LINKS_TIMEOUT_MS`, `SERVICE_TOKEN`.
@@ -62,8 +70,8 @@ impl LinksClient {
     /// grid slug (every requested grid is a key): one call, one query.
     pub async fn links_of_grids(
         &self,
-        grids: &[String],
-    ) -> Result<HashMap<String, Vec<Link>>, ClientError> {
+        grids: &[GridSlug],
+    ) -> Result<HashMap<GridSlug, Vec<Link>>, ClientError> {
         self.batch(grids).await
     }
 
@@ -72,15 +80,15 @@ impl LinksClient {
     /// them on, so they are neither decoded nor encoded again.
     pub async fn links_of_grids_json(
         &self,
-        grids: &[String],
-    ) -> Result<HashMap<String, Box<RawValue>>, ClientError> {
+        grids: &[GridSlug],
+    ) -> Result<HashMap<GridSlug, Box<RawValue>>, ClientError> {
         self.batch(grids).await
     }
 
     async fn batch<L: DeserializeOwned>(
         &self,
-        grids: &[String],
-    ) -> Result<HashMap<String, L>, ClientError> {
+        grids: &[GridSlug],
+    ) -> Result<HashMap<GridSlug, L>, ClientError> {
         if grids.is_empty() {
             return Ok(HashMap::new());
         }

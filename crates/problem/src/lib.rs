@@ -1,81 +1,77 @@
-//! One error type for every HTTP handler, rendered as RFC 9457 problem details.
+//! The error every HTTP handler returns, rendered as RFC 9457 problem details.
 //!
 //! Handlers return `Result<_, ApiError>`. Client mistakes carry a message meant
 //! for the client; anything unexpected becomes [`ApiError::Internal`], which is
-//! logged once here with its cause and shown to the client as a bare 500.
-//! Database failures map by kind: a missing row is 404, an unreachable database
-//! or an exhausted pool is 503, and no SQL or internal name ever leaves.
+//! logged once here with its cause and shown to the client as a bare 500. Each
+//! kind of problem has its own documented `type` URI ([`ProblemType`]), so a
+//! client branches on `type`, never on `detail`.
+//!
+//! Other layers have their own errors (the database's, the service clients');
+//! they are turned into an `ApiError` where a handler meets them.
+
+mod kind;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::pooled_connection::deadpool::PoolError;
+pub use gridlink_ids::{FieldError, Invalid};
 use serde::Serialize;
+
+pub use kind::{BASE as PROBLEM_TYPE_BASE, ProblemType};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// A problem with one field of the request body or query.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// Collects per-field parse results, so one 400 can name every bad field.
-#[derive(Debug, Default)]
-pub struct Fields(Vec<FieldError>);
-
-impl Fields {
-    /// The parsed value, or `None` after recording the field's message.
-    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        result
-            .map_err(|message| self.0.push(FieldError::new(field, message)))
-            .ok()
-    }
-
-    pub fn reject(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, message));
-    }
-
-    /// `Ok` when every field was valid, else the 400 listing them.
-    pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::invalid_fields(self.0))
-        }
-    }
+/// Why an access token was not accepted (RFC 6750 `invalid_token`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// Malformed, forged, or for someone else: log in again.
+    Invalid,
+    /// It was good and has expired: refresh it.
+    Expired,
+    /// Its session was ended (logout, password change): log in again.
+    Revoked,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("{detail}")]
-    BadRequest {
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    /// 400: fields that could not be parsed, each named.
+    #[error("the request has invalid fields")]
+    Invalid(Invalid),
+    /// 400: a request that cannot be read at all (malformed JSON, no body).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401 without credentials where they are needed.
     #[error("{0}")]
     Unauthorized(String),
+    /// 401 for a bearer token that was refused.
+    #[error("{detail}")]
+    Token {
+        problem: TokenProblem,
+        detail: String,
+    },
+    /// 401 for a wrong login, password, refresh token or code.
+    #[error("{0}")]
+    InvalidCredentials(String),
+    /// 401: the account behind a still-valid token was deleted.
+    #[error("the account no longer exists")]
+    AccountGone,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("{0}")]
-    MethodNotAllowed(String),
+    /// 405; `allow` lists the methods the resource does take.
+    #[error("{method} is not allowed on this resource")]
+    MethodNotAllowed { method: String, allow: String },
     #[error("{detail}")]
     Conflict {
         detail: String,
         errors: Vec<FieldError>,
+    },
+    /// 409: another change to the same object holds it; retry shortly.
+    #[error("{detail}")]
+    Busy {
+        detail: String,
+        retry_after_secs: u64,
     },
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -84,37 +80,54 @@ pub enum ApiError {
     RequestTimeout(std::time::Duration),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 429 from a rate limit (the gateway's budgets).
     #[error("{detail}")]
     TooManyRequests {
         detail: String,
         retry_after_secs: u64,
     },
+    /// 429 from the login throttle (failed passwords).
+    #[error("{detail}")]
+    LoginThrottled {
+        detail: String,
+        retry_after_secs: u64,
+    },
+    /// 503: a dependency (database, broker, another service) is unavailable.
     #[error("{detail}")]
     Unavailable {
         detail: String,
         retry_after_secs: Option<u64>,
     },
-    /// An upstream did not answer in time (the gateway).
+    /// 502: a dependency answered with nonsense or an error of its own.
+    #[error("{0}")]
+    BadGateway(String),
+    /// 504: a dependency did not answer in time.
     #[error("{0}")]
     GatewayTimeout(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
+    /// Another problem, with `errors` naming its parts (which part of a
+    /// page failed, for instance).
+    #[error("{problem}")]
+    Parts {
+        problem: Box<ApiError>,
+        errors: Vec<FieldError>,
+    },
 }
 
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::BadRequest {
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
+        Self::BadRequest(detail.into())
+    }
+
+    /// A 400 naming one field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(Invalid::field(field, message))
     }
 
     /// A 400 listing every invalid field at once.
     pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
-        Self::BadRequest {
-            detail: "the request has invalid fields".into(),
-            errors,
-        }
+        Self::Invalid(Invalid { errors })
     }
 
     pub fn conflict(field: &str, message: impl Into<String>) -> Self {
@@ -136,11 +149,68 @@ impl ApiError {
         }
     }
 
+    /// A refused bearer token.
+    pub fn token(problem: TokenProblem) -> Self {
+        let detail = match problem {
+            TokenProblem::Invalid => "the access token is invalid",
+            TokenProblem::Expired => "the access token has expired; refresh it",
+            TokenProblem::Revoked => "the session of this access token has ended",
+        };
+        Self::Token {
+            problem,
+            detail: detail.into(),
+        }
+    }
+
+    /// This problem, with `errors` naming the parts it concerns.
+    pub fn with_errors(self, errors: Vec<FieldError>) -> Self {
+        Self::Parts {
+            problem: Box::new(self),
+            errors,
+        }
+    }
+
+    pub fn problem_type(&self) -> ProblemType {
+        match self {
+            Self::Parts { problem, .. } => problem.problem_type(),
+            Self::Invalid(_) => ProblemType::Validation,
+            Self::BadRequest(_) => ProblemType::BadRequest,
+            Self::Unauthorized(_) => ProblemType::AuthenticationRequired,
+            Self::Token {
+                problem: TokenProblem::Invalid,
+                ..
+            } => ProblemType::TokenInvalid,
+            Self::Token {
+                problem: TokenProblem::Expired,
+                ..
+            } => ProblemType::TokenExpired,
+            Self::Token {
+                problem: TokenProblem::Revoked,
+                ..
+            } => ProblemType::SessionEnded,
+            Self::InvalidCredentials(_) => ProblemType::InvalidCredentials,
+            Self::AccountGone => ProblemType::AccountGone,
+            Self::Forbidden(_) => ProblemType::Forbidden,
+            Self::NotFound(_) => ProblemType::NotFound,
+            Self::MethodNotAllowed { .. } => ProblemType::MethodNotAllowed,
+            Self::Conflict { .. } => ProblemType::Conflict,
+            Self::Busy { .. } => ProblemType::Busy,
+            Self::PayloadTooLarge { .. } => ProblemType::PayloadTooLarge,
+            Self::RequestTimeout(_) => ProblemType::RequestTimeout,
+            Self::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
+            Self::TooManyRequests { .. } => ProblemType::RateLimited,
+            Self::LoginThrottled { .. } => ProblemType::LoginThrottled,
+            Self::Unavailable { .. } => ProblemType::Unavailable,
+            Self::BadGateway(_) => ProblemType::BadGateway,
+            Self::GatewayTimeout(_) => ProblemType::GatewayTimeout,
+            Self::Internal(_) => ProblemType::Internal,
+        }
+    }
+
     fn errors(&self) -> Option<&[FieldError]> {
         match self {
-            Self::BadRequest { errors, .. } | Self::Conflict { errors, .. }
-                if !errors.is_empty() =>
-            {
+            Self::Invalid(invalid) if !invalid.errors.is_empty() => Some(&invalid.errors),
+            Self::Conflict { errors, .. } | Self::Parts { errors, .. } if !errors.is_empty() => {
                 Some(errors)
             }
             _ => None,
@@ -149,228 +219,101 @@ impl ApiError {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
+            Self::Parts { problem, .. } => problem.retry_after(),
             Self::TooManyRequests {
+                retry_after_secs, ..
+            }
+            | Self::LoginThrottled {
+                retry_after_secs, ..
+            }
+            | Self::Busy {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
             Self::Unavailable {
                 retry_after_secs, ..
             } => *retry_after_secs,
+            Self::GatewayTimeout(_) => Some(1),
+            _ => None,
+        }
+    }
+
+    fn www_authenticate(&self) -> Option<&'static str> {
+        match self {
+            Self::Parts { problem, .. } => problem.www_authenticate(),
+            Self::Unauthorized(_) | Self::InvalidCredentials(_) => Some("Bearer"),
+            Self::Token { .. } | Self::AccountGone => Some("Bearer error=\"invalid_token\""),
             _ => None,
         }
     }
 }
 
-/// The problem document as the OpenAPI documents describe it.
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = Problem)]
-#[allow(dead_code)]
-pub struct ProblemSchema {
-    /// `about:blank`: the status and title say what happened.
-    #[serde(rename = "type")]
-    #[schema(example = "about:blank")]
-    kind: String,
-    #[schema(example = "Bad Request")]
-    title: String,
-    #[schema(example = 400)]
-    status: u16,
-    /// A human-readable explanation for this occurrence.
-    detail: String,
-    /// Present on validation errors: one entry per invalid field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<Vec<FieldError>>,
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        Self::Invalid(invalid)
+    }
 }
 
 /// The JSON body of a problem response.
 #[derive(Debug, Serialize)]
-pub struct ProblemDetails<'a> {
+struct ProblemDetails<'a> {
     #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub title: &'static str,
-    pub status: u16,
-    pub detail: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<&'a [FieldError]>,
-}
-
-/// Renders a problem response for any status; used by the error type and by
-/// the fallbacks (unknown route, wrong method) that have no error value.
-pub fn problem_response(
-    status: StatusCode,
+    kind: &'static str,
+    title: &'static str,
+    status: u16,
     detail: String,
-    errors: Option<&[FieldError]>,
-) -> HttpResponse {
-    let body = ProblemDetails {
-        kind: "about:blank",
-        title: status.canonical_reason().unwrap_or("Error"),
-        status: status.as_u16(),
-        detail,
-        errors,
-    };
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
-        .body(serde_json::to_string(&body).unwrap_or_default())
-}
-
-/// Adds a problem+json response for each `(status, description)` to every
-/// operation of the document that does not document that status yet.
-pub fn add_problem_responses(openapi: &mut utoipa::openapi::OpenApi, problems: &[(&str, &str)]) {
-    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-    for item in openapi.paths.paths.values_mut() {
-        for operation in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            for (status, description) in problems {
-                operation
-                    .responses
-                    .responses
-                    .entry((*status).to_owned())
-                    .or_insert_with(|| {
-                        ResponseBuilder::new()
-                            .description(*description)
-                            .content(
-                                PROBLEM_JSON,
-                                ContentBuilder::new()
-                                    .schema(Some(Ref::from_schema_name("Problem")))
-                                    .build(),
-                            )
-                            .build()
-                            .into()
-                    });
-            }
-        }
-    }
-}
-
-/// Adds the problem responses every operation can give: 500 and 503 always,
-/// and 400, 413 and 415 where the operation takes a JSON body.
-pub struct StandardProblems;
-
-impl utoipa::Modify for StandardProblems {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let problem = |description: &str| {
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    PROBLEM_JSON,
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("Problem")))
-                        .build(),
-                )
-                .build()
-        };
-        for item in openapi.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                let responses = &mut operation.responses.responses;
-                let mut add = |status: &str, description: &str| {
-                    responses
-                        .entry(status.to_owned())
-                        .or_insert_with(|| problem(description).into());
-                };
-                if operation.request_body.is_some() {
-                    add("400", "Malformed JSON, unknown fields or invalid values");
-                    add("413", "Request body over 64 KiB");
-                    add("415", "Request body is not application/json");
-                } else if !operation.parameters.as_ref().is_none_or(Vec::is_empty) {
-                    add("400", "Invalid parameters");
-                }
-                add("500", "Unexpected failure");
-                add("503", "A dependency is unavailable; see Retry-After");
-            }
-        }
-    }
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.problem_type().status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        match self {
+        let inner = match self {
+            Self::Parts { problem, .. } => problem.as_ref(),
+            other => other,
+        };
+        match inner {
             Self::Internal(cause) => {
-                tracing::error!(error.cause = ?cause, "request failed with an internal error");
+                tracing::error!(
+                    error.cause = format!("{cause:#}"),
+                    "request failed with an internal error"
+                );
             }
             Self::Unavailable { detail, .. } => {
                 tracing::warn!(error.detail = %detail, "dependency unavailable");
             }
             _ => {}
         }
-        let mut response = problem_response(status, self.to_string(), self.errors());
+        let kind = self.problem_type();
+        let body = ProblemDetails {
+            kind: kind.uri(),
+            title: kind.title(),
+            status: kind.status().as_u16(),
+            detail: self.to_string(),
+            errors: self.errors(),
+        };
+        let mut response = HttpResponse::build(kind.status())
+            .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
+            .body(serde_json::to_string(&body).unwrap_or_default());
+        let headers = response.headers_mut();
         if let Some(secs) = self.retry_after() {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
-        if let Self::Unauthorized(_) = self {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        if let Some(challenge) = self.www_authenticate() {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        if let Self::MethodNotAllowed { allow, .. } = inner
+            && let Ok(value) = HeaderValue::from_str(allow)
+        {
+            headers.insert(header::ALLOW, value);
         }
         response
-    }
-}
-
-impl From<DieselError> for ApiError {
-    fn from(error: DieselError) -> Self {
-        match error {
-            DieselError::NotFound => Self::not_found(),
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-            | DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _) => {
-                Self::unavailable("the database is unavailable, try again shortly")
-            }
-            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                Self::unavailable("the request conflicted with a concurrent one, try again")
-            }
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => Self::Conflict {
-                detail: "the resource already exists".into(),
-                errors: Vec::new(),
-            },
-            other => Self::Internal(anyhow::Error::new(other).context("database query failed")),
-        }
-    }
-}
-
-impl From<PoolError> for ApiError {
-    fn from(error: PoolError) -> Self {
-        match error {
-            PoolError::Timeout(_) | PoolError::Backend(_) | PoolError::Closed => {
-                tracing::warn!(error = %error, "no database connection available");
-                Self::unavailable("the database is unavailable, try again shortly")
-            }
-            other => Self::Internal(anyhow::anyhow!("database pool misconfigured: {other}")),
-        }
     }
 }
 
@@ -395,7 +338,8 @@ mod tests {
         );
         let body = body_json(response);
         assert_eq!(body["status"], 400);
-        assert_eq!(body["title"], "Bad Request");
+        assert_eq!(body["title"], "Invalid request");
+        assert_eq!(body["type"], ProblemType::Validation.uri());
         assert_eq!(body["errors"][0]["field"], "username");
     }
 
@@ -408,21 +352,6 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_row_is_404_and_a_closed_connection_is_503_with_retry_after() {
-        assert_eq!(
-            ApiError::from(DieselError::NotFound).status_code(),
-            StatusCode::NOT_FOUND
-        );
-        let closed = DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection,
-            Box::new("server closed the connection".to_string()),
-        );
-        let response = ApiError::from(closed).error_response();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert!(response.headers().contains_key("retry-after"));
-    }
-
-    #[test]
     fn throttling_carries_retry_after() {
         let response = ApiError::TooManyRequests {
             detail: "slow down".into(),
@@ -431,5 +360,29 @@ mod tests {
         .error_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers().get("retry-after").unwrap(), "42");
+    }
+
+    #[test]
+    fn a_refused_token_says_so_in_the_challenge_and_the_type() {
+        let expired = ApiError::token(TokenProblem::Expired).error_response();
+        assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            expired.headers().get("www-authenticate").unwrap(),
+            "Bearer error=\"invalid_token\""
+        );
+        assert_eq!(body_json(expired)["type"], ProblemType::TokenExpired.uri());
+        let missing = ApiError::Unauthorized("log in".into()).error_response();
+        assert_eq!(missing.headers().get("www-authenticate").unwrap(), "Bearer");
+    }
+
+    #[test]
+    fn method_not_allowed_lists_what_is() {
+        let response = ApiError::MethodNotAllowed {
+            method: "PUT".into(),
+            allow: "GET, HEAD".into(),
+        }
+        .error_response();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers().get("allow").unwrap(), "GET, HEAD");
     }
 }

@@ -1,14 +1,18 @@
 //! The HTTP mechanics under every typed service client: one pooled keep-alive
 //! connection set per client, bounded timeouts, the service token, W3C trace
-//! context on every call, retries for idempotent reads only, and errors that
-//! say which service failed and how.
+//! context on every call, one retry policy (an idempotent request is sent
+//! once more when its connection failed under it, never a create), and errors
+//! that say which service failed and how. The gateway forwards its clients'
+//! requests through the same client and policy.
+//!
+//! This crate knows nothing of HTTP servers: a handler decides what a
+//! [`ClientError`] means for its own caller.
 
 mod memo;
 
 use std::time::Duration;
 
 use gridlink_config::{ConfigError, Secret};
-use gridlink_problem::ApiError;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -24,7 +28,7 @@ pub struct ClientSettings {
     /// Bound on a whole call, connection included.
     pub timeout: Duration,
     pub connect_timeout: Duration,
-    /// Extra attempts for idempotent calls that could not reach the service.
+    /// Extra attempts for an idempotent request whose connection failed.
     pub retries: u32,
 }
 
@@ -104,20 +108,14 @@ impl ClientError {
             _ => None,
         }
     }
-}
 
-/// A failing dependency is the caller's 503 (its own 4xx are the caller's
-/// bug, so a 500), never a hang and never the callee's internals.
-impl From<ClientError> for ApiError {
-    fn from(error: ClientError) -> Self {
-        match &error {
-            ClientError::Timeout { .. } | ClientError::Unreachable { .. } => {
-                ApiError::unavailable(error.to_string())
-            }
-            ClientError::Status { status, .. } if *status >= 500 || *status == 429 => {
-                ApiError::unavailable(format!("the {} service is unavailable", error.service()))
-            }
-            _ => ApiError::Internal(anyhow::Error::new(error)),
+    /// Whether the service is down, slow or overloaded (rather than
+    /// refusing or garbling this particular call).
+    pub fn is_outage(&self) -> bool {
+        match self {
+            Self::Timeout { .. } | Self::Unreachable { .. } => true,
+            Self::Status { status, .. } => *status >= 500 || *status == 429,
+            Self::Decode { .. } => false,
         }
     }
 }
@@ -148,7 +146,8 @@ pub struct RestClient {
 impl RestClient {
     pub fn new(service: &'static str, settings: ClientSettings) -> Self {
         let http = http_client(&settings)
-            .pool_max_idle_per_host(64)
+            .pool_max_idle_per_host(128)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a TLS-less HTTP client always builds");
         Self {
@@ -162,14 +161,64 @@ impl RestClient {
         self.service
     }
 
-    /// GET, retried when the service could not be reached or was unavailable.
+    pub fn settings(&self) -> &ClientSettings {
+        &self.settings
+    }
+
+    /// A request to `path_and_query` of the service, without the service
+    /// token (the gateway forwarding a client's own request).
+    pub fn request(&self, method: Method, path_and_query: &str) -> reqwest::RequestBuilder {
+        let url = format!(
+            "{}{path_and_query}",
+            self.settings.base_url.trim_end_matches('/')
+        );
+        self.http.request(method, url)
+    }
+
+    /// Sends `request` with W3C trace context under the retry policy: an
+    /// idempotent request (GET, HEAD, OPTIONS, PUT, DELETE) is sent once more
+    /// when it got no answer short of a timeout: the connection was refused,
+    /// or reset or closed under it (a service restarting, a pooled connection
+    /// the service was closing). Sending it again cannot do anything twice; a
+    /// create is never sent twice.
+    pub async fn send(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
+        let idempotent = matches!(
+            *request.method(),
+            Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
+        );
+        self.execute(request, idempotent).await
+    }
+
+    async fn execute(
+        &self,
+        mut request: reqwest::Request,
+        idempotent: bool,
+    ) -> reqwest::Result<reqwest::Response> {
+        gridlink_telemetry::inject_context(request.headers_mut());
+        let mut attempt = 0;
+        loop {
+            let again = (idempotent && attempt < self.settings.retries)
+                .then(|| request.try_clone())
+                .flatten();
+            match self.http.execute(request).await {
+                Err(e) if !e.is_timeout() && again.is_some() => {
+                    attempt += 1;
+                    tracing::info!(service = self.service, attempt, error = %causes(&e), "retrying once");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    request = again.expect("checked above");
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// GET.
     pub async fn get<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<T, ClientError> {
-        self.call(Method::GET, path, query, None::<&()>, self.settings.retries)
-            .await
+        self.call(Method::GET, path, query, None::<&()>, true).await
     }
 
     /// GET where 404 means "there is none".
@@ -186,23 +235,22 @@ impl RestClient {
     }
 
     /// A read sent as POST because its input is too large for a URL (a batch of
-    /// ids). It changes nothing, so it is retried like a GET.
+    /// ids). It changes nothing, so the retry policy treats it like a GET.
     pub async fn post_read<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
     ) -> Result<T, ClientError> {
-        self.call(Method::POST, path, &[], Some(body), self.settings.retries)
-            .await
+        self.call(Method::POST, path, &[], Some(body), true).await
     }
 
-    /// POST, never retried: the service may have acted on the first attempt.
+    /// POST, never sent twice: the service may have acted on the first attempt.
     pub async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
     ) -> Result<T, ClientError> {
-        self.call(Method::POST, path, &[], Some(body), 0).await
+        self.call(Method::POST, path, &[], Some(body), false).await
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(
@@ -211,31 +259,10 @@ impl RestClient {
         path: &str,
         query: &[(&str, &str)],
         body: Option<&B>,
-        retries: u32,
-    ) -> Result<T, ClientError> {
-        let mut attempt = 0;
-        loop {
-            match self.once(method.clone(), path, query, body).await {
-                Err(e) if attempt < retries && retryable(&e) => {
-                    attempt += 1;
-                    tracing::debug!(service = self.service, attempt, error = %e, "retrying");
-                    tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
-                }
-                result => return result,
-            }
-        }
-    }
-
-    async fn once<B: Serialize, T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&B>,
+        idempotent: bool,
     ) -> Result<T, ClientError> {
         let service = self.service;
-        let url = format!("{}{}", self.settings.base_url.trim_end_matches('/'), path);
-        let mut request = self.http.request(method, url);
+        let mut request = self.request(method, path);
         if !query.is_empty() {
             request = request.query(query);
         }
@@ -245,15 +272,12 @@ impl RestClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let mut request = request.build().map_err(|e| ClientError::Decode {
+        let request = request.build().map_err(|e| ClientError::Decode {
             service,
             reason: format!("request could not be built: {e}"),
         })?;
-        gridlink_telemetry::inject_context(request.headers_mut());
-
         let response = self
-            .http
-            .execute(request)
+            .execute(request, idempotent)
             .await
             .map_err(|e| self.transport(e))?;
         let status = response.status();
@@ -290,15 +314,20 @@ impl RestClient {
     }
 }
 
-fn retryable(error: &ClientError) -> bool {
-    matches!(
-        error,
-        ClientError::Unreachable { .. }
-            | ClientError::Status {
-                status: 502..=504,
-                ..
-            }
-    )
+/// A transport error and its sources on one line ("error sending request:
+/// connection closed before message completed"), without the URL.
+pub fn causes(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    if let Some(url) = error.url() {
+        text = text.replace(&format!(" for url ({url})"), "");
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn problem_detail(body: &[u8]) -> Option<String> {

@@ -1,14 +1,17 @@
-//! What the services' integration tests share: a real auth service on its own
-//! database, signed-up users with real tokens, service tokens, problem+json
-//! assertions and SQL statement counts read from a service's `/metrics`.
+//! What the services' integration tests share: a service under test on its
+//! own database and random ports, users with real signed tokens (no auth
+//! service needed), service tokens, problem+json assertions and SQL statement
+//! counts read from a service's `/metrics`.
 
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use actix_web::dev::ServerHandle;
+use auth_client::TokenVerification;
 use child::ChildService;
-use gridlink_config::Secret;
+use gridlink_access_token::{Claims, SigningKeys};
 use gridlink_db::testing::TestDatabase;
+use gridlink_ids::UserId;
+use gridlink_service::{AppHandle, Application, DatabaseSettings, HttpSettings, KitConfig};
 use gridlink_service_auth::ServiceTokens;
 use serde_json::{Value, json};
 
@@ -18,6 +21,10 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub const GATEWAY_TOKEN: &str = "test-gateway-token-0123456789abcdef";
 pub const GRIDS_TOKEN: &str = "test-grids-token-0123456789abcdef";
 pub const LINKS_TOKEN: &str = "test-links-token-0123456789abcdef";
+
+/// The issuer and audience every test token and verifier agree on (the defaults).
+pub const ISSUER: &str = "gridlink-auth";
+pub const AUDIENCE: &str = "gridlink";
 
 /// The tokens every test service accepts on its `/internal` routes.
 pub fn internal_tokens() -> ServiceTokens {
@@ -29,32 +36,120 @@ pub fn internal_tokens() -> ServiceTokens {
     .expect("test tokens are well formed")
 }
 
+/// A service's settings for a test: random ports, one worker, a small pool
+/// on `db`, no broker, the test service tokens.
+pub fn kit_config(db: Option<&TestDatabase>) -> KitConfig {
+    let any_port = "127.0.0.1:0".parse().expect("a socket address");
+    KitConfig {
+        http: HttpSettings {
+            addr: any_port,
+            admin_addr: any_port,
+            workers: 1,
+        },
+        database: db.map(|db| DatabaseSettings {
+            url: db.url.clone(),
+            pool: gridlink_db::PoolSettings {
+                max_size: 4,
+                ..gridlink_db::PoolSettings::default()
+            },
+        }),
+        events: None,
+        internal_tokens: internal_tokens(),
+    }
+}
+
+/// Signs access tokens as the auth service would, so a service's tests can
+/// check tokens without running auth.
+#[derive(Clone)]
+pub struct TestTokens(Arc<SigningKeys>);
+
+impl Default for TestTokens {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestTokens {
+    pub fn new() -> Self {
+        Self(Arc::new(
+            SigningKeys::generate(Some("test-key".into())).expect("a test key"),
+        ))
+    }
+
+    /// A fresh access token for `user`, valid for 15 minutes.
+    pub fn mint(&self, user: &UserId) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("the clock is after 1970")
+            .as_secs() as i64;
+        self.sign(Claims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: user.clone(),
+            exp: now + 900,
+            iat: now,
+            jti: uuid_like(),
+        })
+    }
+
+    pub fn sign(&self, claims: Claims) -> String {
+        self.0.sign(&claims).expect("test tokens sign")
+    }
+
+    /// What a service under test checks tokens with.
+    pub fn verification(&self) -> TokenVerification {
+        TokenVerification::Fixed(Arc::new(self.0.verifier(ISSUER, AUDIENCE)))
+    }
+
+    /// A user with a valid token (no account anywhere: services trust the token).
+    pub fn user(&self, username: &str) -> User {
+        let id = UserId::generate();
+        User {
+            access_token: self.mint(&id),
+            id: id.into_string(),
+            username: username.to_owned(),
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    UserId::generate().into_string()
+}
+
 /// A service under test, stopped when dropped: served from this process, or
 /// a service binary in a child process that a test may kill and start again.
 pub struct Running {
     pub url: String,
+    /// The admin listener (`/metrics`).
+    pub admin_url: String,
     pub db: Option<TestDatabase>,
     server: Server,
 }
 
 enum Server {
-    InProcess(ServerHandle),
+    InProcess(AppHandle),
     Child(Box<Mutex<ChildService>>),
 }
 
 impl Running {
-    pub fn new(port: u16, handle: ServerHandle, db: Option<TestDatabase>) -> Self {
-        Self {
-            url: format!("http://127.0.0.1:{port}"),
+    /// Runs `app` on this runtime.
+    pub fn serve(app: Application, db: Option<TestDatabase>) -> Self {
+        let running = Self {
+            url: format!("http://127.0.0.1:{}", app.port()),
+            admin_url: format!("http://127.0.0.1:{}", app.admin_port()),
             db,
-            server: Server::InProcess(handle),
-        }
+            server: Server::InProcess(app.handle()),
+        };
+        tokio::spawn(app.run_until_stopped());
+        running
     }
 
-    /// Starts `command`, a service binary configured to listen on `port`.
-    pub fn child(port: u16, command: Command, db: Option<TestDatabase>) -> Self {
+    /// Starts `command`, a service binary configured to listen on `port`
+    /// and `admin_port`.
+    pub fn child(port: u16, admin_port: u16, command: Command, db: Option<TestDatabase>) -> Self {
         Self {
             url: format!("http://127.0.0.1:{port}"),
+            admin_url: format!("http://127.0.0.1:{admin_port}"),
             db,
             server: Server::Child(Box::new(Mutex::new(ChildService::spawn(command)))),
         }
@@ -85,30 +180,37 @@ impl Running {
             Server::Child(_) => self.process().kill(),
         }
     }
+
+    /// The sum of the samples on this service's `/metrics` whose line `matches`.
+    pub async fn metric_sum(
+        &self,
+        client: &reqwest::Client,
+        matches: impl Fn(&str) -> bool,
+    ) -> u64 {
+        metric_sum(client, &self.admin_url, matches).await
+    }
+
+    /// SQL statements the service has run so far (its `db_statements_total`).
+    pub async fn statements(&self, client: &reqwest::Client) -> u64 {
+        self.metric_sum(client, |line| line.starts_with("db_statements_total"))
+            .await
+    }
+
+    /// HTTP requests it answered, other than probes.
+    pub async fn requests_served(&self, client: &reqwest::Client) -> u64 {
+        self.metric_sum(client, |l| {
+            l.starts_with("http_requests_total")
+                && !l.contains("route=\"/readyz\"")
+                && !l.contains("route=\"/healthz\"")
+        })
+        .await
+    }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// A real auth service on a fresh database.
-pub async fn spawn_auth() -> Running {
-    let db = TestDatabase::create("auth", auth::MIGRATIONS).await;
-    let mut config = auth::Config::from_env().expect("default auth configuration");
-    config.http.addr = "127.0.0.1:0".parse().unwrap();
-    config.http.workers = 1;
-    config.pool.max_size = 4;
-    config.database_url = db.url.clone();
-    config.signing_key.private_pem = Some(Secret::new(auth::generate_pem().unwrap()));
-    config.signing_key.key_id = Some("test-key".into());
-    config.events = None;
-    config.internal_tokens = internal_tokens();
-    let app = auth::build(config).await.expect("auth starts");
-    let running = Running::new(app.port(), app.handle(), Some(db));
-    tokio::spawn(app.run_until_stopped());
-    running
 }
 
 /// A user with a live session.
@@ -119,6 +221,7 @@ pub struct User {
     pub access_token: String,
 }
 
+/// Signs `username` up with a real auth service at `auth_url`.
 pub async fn signup(client: &reqwest::Client, auth_url: &str, username: &str) -> User {
     let response = client
         .post(format!("{auth_url}/api/v1/auth/signup"))
@@ -146,6 +249,10 @@ pub async fn problem(response: reqwest::Response, status: u16) -> Value {
     );
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], status);
+    assert!(
+        body["title"].is_string() && body["detail"].is_string() && body["type"].is_string(),
+        "a problem has a type, a title and a detail: {body}"
+    );
     body
 }
 
@@ -162,14 +269,14 @@ pub fn error_fields(body: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The sum of the samples on a service's `/metrics` whose line `matches`.
+/// The sum of the samples on the `/metrics` at `admin_url` whose line `matches`.
 pub async fn metric_sum(
     client: &reqwest::Client,
-    service_url: &str,
+    admin_url: &str,
     matches: impl Fn(&str) -> bool,
 ) -> u64 {
     let text = client
-        .get(format!("{service_url}/metrics"))
+        .get(format!("{admin_url}/metrics"))
         .send()
         .await
         .unwrap()
@@ -182,28 +289,20 @@ pub async fn metric_sum(
         .sum::<f64>() as u64
 }
 
-/// SQL statements the service has run so far (its `db_statements_total`).
-pub async fn statements(client: &reqwest::Client, service_url: &str) -> u64 {
-    metric_sum(client, service_url, |line| {
-        line.starts_with("db_statements_total")
-    })
-    .await
-}
-
-/// Runs `request` and returns how many SQL statements the service ran for it.
-pub async fn statements_for<F, Fut>(client: &reqwest::Client, service_url: &str, request: F) -> u64
+/// Runs `request` and returns how many SQL statements `service` ran for it.
+pub async fn statements_for<F, Fut>(client: &reqwest::Client, service: &Running, request: F) -> u64
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = reqwest::Response>,
 {
-    let before = statements(client, service_url).await;
+    let before = service.statements(client).await;
     let response = request().await;
     assert!(
         response.status().is_success(),
         "the counted request failed: {}",
         response.status()
     );
-    statements(client, service_url).await - before
+    service.statements(client).await - before
 }
 
 /// Direct SQL on a service's test database, for what the API cannot show.

@@ -1,6 +1,7 @@
 //! The JSON shapes of the auth API. Requests refuse unknown fields.
 
 use chrono::{DateTime, Utc};
+use gridlink_ids::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -62,9 +63,7 @@ pub struct DeleteAccountRequest {
 /// What anyone may see of a user.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicUser {
-    /// `us_` followed by 32 hex characters.
-    #[schema(example = "us_0123456789abcdef0123456789abcdef")]
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub bio: String,
@@ -74,8 +73,7 @@ pub struct PublicUser {
 /// The user as they see themselves.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PrivateUser {
-    #[schema(example = "us_0123456789abcdef0123456789abcdef")]
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub display_name: String,
@@ -143,7 +141,7 @@ pub struct ServiceErasure {
 /// Where the erasure of a deleted user's data stands.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErasureStatus {
-    pub user_id: String,
+    pub user_id: UserId,
     pub deleted_at: DateTime<Utc>,
     /// Services that confirmed.
     pub confirmed: Vec<ServiceErasure>,

@@ -5,25 +5,19 @@ use std::time::Duration;
 
 use gridlink_access_token::TokenAudience;
 use gridlink_config::{ConfigError, Secret, parse};
-use gridlink_db::PoolSettings;
-use gridlink_events::BrokerSettings;
-use gridlink_http::{HttpSettings, TrustedProxies};
-use gridlink_service_auth::ServiceTokens;
+use gridlink_http::TrustedProxies;
+use gridlink_service::KitConfig;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `AUTH_ADDR` and `HTTP_WORKERS`.
-    pub http: HttpSettings,
-    pub database_url: Secret,
-    pub pool: PoolSettings,
+    /// `AUTH_ADDR` (default 127.0.0.1:8081), `ADMIN_ADDR` (9081), the
+    /// database, the broker, `INTERNAL_TOKENS`.
+    pub kit: KitConfig,
     pub tokens: TokenSettings,
     pub signing_key: SigningKeySource,
-    pub internal_tokens: ServiceTokens,
     pub trusted_proxies: TrustedProxies,
     pub throttle: ThrottleSettings,
     pub hashing: HashSettings,
-    /// The broker (`AMQP_URL`, `EVENTS_*`); `None` runs without events (tests).
-    pub events: Option<BrokerSettings>,
     /// `ERASURE_SERVICES`: the services that must confirm a user's erasure.
     pub erasure_services: Vec<String>,
 }
@@ -110,9 +104,7 @@ impl Config {
         let trusted_proxies = TrustedProxies::parse(&gridlink_config::list("TRUSTED_PROXIES"))
             .map_err(|reason| invalid("TRUSTED_PROXIES", &reason))?;
         Ok(Self {
-            http: HttpSettings::from_env("AUTH_ADDR", 8081)?,
-            database_url: gridlink_config::database_url("auth"),
-            pool: PoolSettings::from_env()?,
+            kit: KitConfig::from_env(&crate::SPEC)?,
             tokens: TokenSettings {
                 audience: TokenAudience::from_env(),
                 access_ttl: Duration::from_secs(access_ttl_secs),
@@ -126,7 +118,6 @@ impl Config {
                 key_id: gridlink_config::var("AUTH_SIGNING_KEY_ID"),
                 published_keys_file: gridlink_config::var("AUTH_PUBLISHED_KEYS_FILE"),
             },
-            internal_tokens: ServiceTokens::from_env()?,
             trusted_proxies,
             throttle: ThrottleSettings {
                 max_failures_per_account: parse("AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT", 10)?,
@@ -134,7 +125,6 @@ impl Config {
                 window: Duration::from_secs(parse("AUTH_LOGIN_WINDOW_SECS", 900)?),
             },
             hashing,
-            events: Some(BrokerSettings::from_env()?),
             erasure_services: match gridlink_config::list("ERASURE_SERVICES") {
                 services if services.is_empty() => vec!["grids".into(), "links".into()],
                 services => services,

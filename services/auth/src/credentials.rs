@@ -6,12 +6,12 @@
 
 use std::net::IpAddr;
 
-use chrono::Utc;
-use gridlink_problem::ApiError;
+use chrono::{DateTime, Utc};
+use gridlink_db::{Database, DbError};
 
+use crate::config::ThrottleSettings;
 use crate::db::throttle::{self, Limit};
-use crate::passwords::Verified;
-use crate::state::AppState;
+use crate::passwords::{HashError, Passwords, Verified};
 
 /// What the throttle counts a login attempt against.
 pub struct Attempt {
@@ -30,19 +30,38 @@ impl Attempt {
     }
 }
 
+/// Why a password could not be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The account or the client is over its failure limit until `reopens`.
+    #[error("too many failed attempts; try again later")]
+    Throttled { reopens: DateTime<Utc> },
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl CheckError {
+    pub fn retry_after_secs(reopens: DateTime<Utc>) -> u64 {
+        (reopens - Utc::now()).num_seconds().max(1) as u64
+    }
+}
+
 /// Checks `password` against `stored_hash` (`None`: unknown account). Refuses
-/// with 429 while the account or the client is over its failure limit.
+/// while the account or the client is over its failure limit.
 pub async fn check(
-    state: &AppState,
+    database: &Database,
+    passwords: &Passwords,
+    settings: &ThrottleSettings,
     attempt: &Attempt,
     stored_hash: Option<String>,
     password: String,
-) -> Result<Verified, ApiError> {
-    let settings = &state.throttle;
+) -> Result<Verified, CheckError> {
     let window =
         chrono::Duration::from_std(settings.window).unwrap_or(chrono::Duration::minutes(15));
     {
-        let mut conn = state.pool.get().await?;
+        let mut conn = database.conn().await?;
         let mut limits = vec![Limit {
             key: &attempt.account_key,
             max_failures: settings.max_failures_per_account,
@@ -54,20 +73,16 @@ pub async fn check(
             });
         }
         if let Some(reopens) = throttle::spend(&mut conn, &limits, window).await? {
-            let retry_after_secs = (reopens - Utc::now()).num_seconds().max(1) as u64;
-            return Err(ApiError::TooManyRequests {
-                detail: "too many failed attempts; try again later".into(),
-                retry_after_secs,
-            });
+            return Err(CheckError::Throttled { reopens });
         }
     }
 
-    let verified = state.passwords.verify(password, stored_hash).await?;
+    let verified = passwords.verify(password, stored_hash).await?;
 
     // A wrong password is already counted. A right one clears the account's
     // count and gives the client address its attempt back.
     if let Verified::Yes { .. } = &verified {
-        let mut conn = state.pool.get().await?;
+        let mut conn = database.conn().await?;
         throttle::clear(&mut conn, &attempt.account_key).await?;
         if let Some(ip_key) = &attempt.ip_key {
             throttle::refund(&mut conn, ip_key).await?;

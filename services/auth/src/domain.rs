@@ -1,46 +1,46 @@
 //! Turning raw input into values the rest of the service can trust. Each
-//! parser returns the canonical form or the message for that field; request
-//! handlers collect every field's message into one 400.
+//! request body parses into its domain value, reporting every bad field at once.
 
-pub const USERNAME_MIN: usize = 3;
-pub const USERNAME_MAX: usize = 30;
+use gridlink_ids::{All, At, Invalid, Line, Paragraph, Username, optional};
+
+use crate::api::{SignupRequest, UpdateMeRequest};
+
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 128;
 pub const EMAIL_MAX: usize = 254;
 pub const DISPLAY_NAME_MAX: usize = 64;
 pub const BIO_MAX: usize = 1000;
 
-/// Usernames are case-insensitive: accepted in any case, stored lowercase.
-pub fn username(raw: &str) -> Result<String, String> {
-    let len = raw.chars().count();
-    if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) {
-        return Err(format!(
-            "must be {USERNAME_MIN} to {USERNAME_MAX} characters"
-        ));
-    }
-    if !raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err("may contain only letters a-z, digits and underscores".into());
-    }
-    Ok(raw.to_ascii_lowercase())
-}
+pub type DisplayName = Line<DISPLAY_NAME_MAX>;
+pub type Bio = Paragraph<BIO_MAX>;
 
-/// A syntactic check only: the address is kept as given (uniqueness ignores case).
-pub fn email(raw: &str) -> Result<String, String> {
-    let invalid = || Err("must be a valid email address".to_owned());
-    if raw.len() > EMAIL_MAX || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return invalid();
+/// An email address, checked for its shape only and kept as given
+/// (uniqueness ignores case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        const INVALID: &str = "must be a valid email address";
+        if raw.len() > EMAIL_MAX || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(INVALID);
+        }
+        let Some((local, domain)) = raw.rsplit_once('@') else {
+            return Err(INVALID);
+        };
+        let labels_ok = domain.split('.').count() >= 2
+            && domain
+                .split('.')
+                .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+        if local.is_empty() || local.len() > 64 || local.contains('@') || !labels_ok {
+            return Err(INVALID);
+        }
+        Ok(Self(raw.to_owned()))
     }
-    let Some((local, domain)) = raw.rsplit_once('@') else {
-        return invalid();
-    };
-    let labels_ok = domain.split('.').count() >= 2
-        && domain
-            .split('.')
-            .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
-    if local.is_empty() || local.len() > 64 || local.contains('@') || !labels_ok {
-        return invalid();
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
-    Ok(raw.to_owned())
 }
 
 /// ASVS 5.0 password rules: 8 to 128 characters (counted as characters, never
@@ -60,25 +60,55 @@ pub fn new_password(raw: &str, context: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-pub fn display_name(raw: &str) -> Result<String, String> {
-    let trimmed = raw.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > DISPLAY_NAME_MAX {
-        return Err(format!("must be 1 to {DISPLAY_NAME_MAX} characters"));
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
-    }
-    Ok(trimmed.to_owned())
+/// A new account's fields.
+pub struct Signup {
+    pub username: Username,
+    pub email: Email,
+    pub display_name: DisplayName,
+    pub password: String,
 }
 
-pub fn bio(raw: &str) -> Result<String, String> {
-    if raw.chars().count() > BIO_MAX {
-        return Err(format!("must be at most {BIO_MAX} characters"));
+impl TryFrom<SignupRequest> for Signup {
+    type Error = Invalid;
+
+    fn try_from(body: SignupRequest) -> Result<Self, Invalid> {
+        let (username, email, display_name, ()) = (
+            Username::parse(&body.username).at("username"),
+            Email::parse(&body.email).at("email"),
+            optional(body.display_name.as_deref(), DisplayName::parse).at("display_name"),
+            new_password(&body.password, &[&body.username, &body.email]).at("password"),
+        )
+            .all()?;
+        let display_name = match display_name {
+            Some(name) => name,
+            None => DisplayName::parse(&username).at("display_name")?,
+        };
+        Ok(Self {
+            username,
+            email,
+            display_name,
+            password: body.password,
+        })
     }
-    if raw.chars().any(|c| c.is_control() && c != '\n') {
-        return Err("must not contain control characters".into());
+}
+
+/// What a profile change sets; `None` leaves a field as it is.
+pub struct ProfileUpdate {
+    pub display_name: Option<DisplayName>,
+    pub bio: Option<Bio>,
+}
+
+impl TryFrom<UpdateMeRequest> for ProfileUpdate {
+    type Error = Invalid;
+
+    fn try_from(body: UpdateMeRequest) -> Result<Self, Invalid> {
+        let (display_name, bio) = (
+            optional(body.display_name.as_deref(), DisplayName::parse).at("display_name"),
+            optional(body.bio.as_deref(), Bio::parse).at("bio"),
+        )
+            .all()?;
+        Ok(Self { display_name, bio })
     }
-    Ok(raw.to_owned())
 }
 
 #[cfg(test)]
@@ -86,19 +116,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn usernames_are_canonicalised_to_lowercase() {
-        assert_eq!(username("Alice_01").unwrap(), "alice_01");
-        assert!(username("ab").is_err());
-        assert!(username(&"a".repeat(31)).is_err());
-        assert!(username("al ice").is_err());
-        assert!(username("alice!").is_err());
-        assert!(username("ålice").is_err());
-    }
-
-    #[test]
     fn emails_need_a_local_part_and_a_dotted_domain() {
-        assert!(email("a@example.com").is_ok());
-        assert!(email("A.B+tag@sub.example.org").is_ok());
+        assert!(Email::parse("a@example.com").is_ok());
+        assert!(Email::parse("A.B+tag@sub.example.org").is_ok());
         for bad in [
             "",
             "a",
@@ -109,7 +129,7 @@ mod tests {
             "a@.com",
             "a@example..com",
         ] {
-            assert!(email(bad).is_err(), "{bad}");
+            assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
 
@@ -130,5 +150,19 @@ mod tests {
     #[test]
     fn no_composition_rules() {
         assert!(new_password("lowercase only but long enough phrase", &[]).is_ok());
+    }
+
+    #[test]
+    fn a_signup_names_every_bad_field() {
+        let invalid = Signup::try_from(SignupRequest {
+            username: "a!".into(),
+            email: "nope".into(),
+            password: "short".into(),
+            display_name: Some(" ".into()),
+        })
+        .err()
+        .unwrap();
+        let fields: Vec<&str> = invalid.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["username", "email", "display_name", "password"]);
     }
 }

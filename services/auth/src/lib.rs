@@ -15,75 +15,76 @@ mod routes;
 mod state;
 mod tokens;
 
-use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::web;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use gridlink_access_token::AccessTokens;
-use gridlink_http::{Application, Metrics, Readiness};
+use gridlink_events::topology::AUTH_USER_ERASED;
+use gridlink_service::{Application, Kit, KitConfig, Service, Spec, consume_once};
 
 pub use config::Config;
-pub use keys::generate_pem;
+pub use gridlink_access_token::generate_pem;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-/// Applies pending migrations to the configured database.
-pub async fn migrate(config: &Config) -> anyhow::Result<Vec<String>> {
-    gridlink_db::run_migrations(&config.database_url, MIGRATIONS).await
-}
+pub const SPEC: Spec = Spec {
+    name: "auth",
+    port: 8081,
+    admin_port: 9081,
+    migrations: Some(gridlink_db::Migrations(&MIGRATIONS)),
+};
 
-/// Builds the service: its pool, background event tasks and HTTP server.
+/// Builds the service: its pool, keys, consumers and listeners.
 pub async fn build(config: Config) -> anyhow::Result<Application> {
-    let database = gridlink_db::build_pool(&config.database_url, &config.pool)?;
-    let pool = database.pool.clone();
-    let keys = keys::SigningKeys::load(&config.signing_key)?;
+    let kit = Kit::new(&SPEC, config.kit)?;
+    let db = kit.database().clone();
+    let keys = keys::load(&config.signing_key)?;
     let audience = &config.tokens.audience;
-    let verifier = keys.verifier(&audience.issuer, &audience.audience);
-    if config.internal_tokens.is_empty() {
-        tracing::warn!("INTERNAL_TOKENS is not set: every /internal route will answer 401");
-    }
-
-    let state = web::Data::new(state::AppState {
-        pool: pool.clone(),
+    let verifier = Arc::new(keys.verifier(&audience.issuer, &audience.audience));
+    kit.data(state::AppState {
+        db: db.clone(),
         passwords: passwords::Passwords::new(&config.hashing)?,
         issuer: tokens::TokenIssuer {
             keys,
-            settings: config.tokens.clone(),
+            settings: config.tokens,
         },
-        throttle: config.throttle.clone(),
-        trusted_proxies: config.trusted_proxies.clone(),
-        erasure_services: config.erasure_services.clone(),
-    });
-    let access_tokens = web::Data::new(AccessTokens(Arc::new(verifier)));
-    let internal_tokens = web::Data::new(config.internal_tokens.clone());
-    let metrics = Metrics::new("auth", Some(database));
-    let mut readiness = Readiness::new().database(pool.clone());
-    if let Some(settings) = config.events.clone() {
-        let broker = gridlink_events::start(
-            config.database_url.clone(),
-            settings,
-            events::consumers(pool),
-            gridlink_events::EventMetrics::register(metrics.registry()),
-        );
-        readiness = readiness.check("broker", gridlink_events::readiness(broker));
-    }
-    let readiness = web::Data::new(readiness);
-    let metrics = web::Data::new(metrics);
+        throttle: config.throttle,
+        trusted_proxies: config.trusted_proxies,
+        erasure_services: config.erasure_services,
+    })
+    .access_tokens(verifier)
+    .consumer(consume_once(AUTH_USER_ERASED, db, events::RecordErasure))
+    .serve(routes::configure)
+}
 
-    let listener = TcpListener::bind(config.http.addr)?;
-    let server = gridlink_http::server(
-        listener,
-        config.http.workers,
-        routes::configure,
-        move |cfg| {
-            cfg.app_data(state.clone())
-                .app_data(access_tokens.clone())
-                .app_data(internal_tokens.clone())
-                .app_data(metrics.clone())
-                .app_data(readiness.clone());
-        },
-    )?;
-    tracing::info!(port = server.port(), "auth service listening");
-    Ok(server)
+pub struct Auth;
+
+impl Service for Auth {
+    const SPEC: Spec = SPEC;
+    type Config = Config;
+    const COMMANDS: &'static [(&'static str, &'static str)] = &[(
+        "generate-key",
+        "print a new Ed25519 signing key (PKCS#8 PEM)",
+    )];
+
+    fn config() -> Result<Config, gridlink_config::ConfigError> {
+        Config::from_env()
+    }
+
+    fn kit_config(config: &Config) -> &KitConfig {
+        &config.kit
+    }
+
+    fn build(config: Config) -> impl Future<Output = anyhow::Result<Application>> + Send {
+        build(config)
+    }
+
+    fn command(name: &str) -> anyhow::Result<()> {
+        match name {
+            "generate-key" => {
+                print!("{}", generate_pem()?);
+                Ok(())
+            }
+            other => anyhow::bail!("unknown command {other}"),
+        }
+    }
 }

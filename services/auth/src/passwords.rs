@@ -17,13 +17,22 @@ use std::sync::{Arc, Mutex};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
-use gridlink_problem::ApiError;
 use tokio::sync::Semaphore;
 
 use crate::config::HashSettings;
 
 const SALT_LEN: usize = 16;
 const HASH_LEN: usize = 32;
+
+/// Why a password could not be hashed or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Every hashing slot stayed busy for the whole queue timeout.
+    #[error("too many password checks in progress, try again shortly")]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
 
 pub struct Passwords {
     params: Params,
@@ -159,11 +168,11 @@ impl Passwords {
         })
     }
 
-    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+    pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let (params, buffers) = (self.params.clone(), self.buffers.clone());
-        self.run(move || new_hash(&buffers, &params, password.as_bytes()))
-            .await?
-            .map_err(ApiError::Internal)
+        Ok(self
+            .run(move || new_hash(&buffers, &params, password.as_bytes()))
+            .await??)
     }
 
     /// Checks `password` against `stored`, or against a dummy hash when there is
@@ -172,7 +181,7 @@ impl Passwords {
         &self,
         password: String,
         stored: Option<String>,
-    ) -> Result<Verified, ApiError> {
+    ) -> Result<Verified, HashError> {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.clone());
         let (params, buffers) = (self.params.clone(), self.buffers.clone());
@@ -194,30 +203,26 @@ impl Passwords {
                 };
                 Ok(Verified::Yes { rehash })
             })
-            .await?
-            .map_err(ApiError::Internal)?;
+            .await??;
         Ok(if known { verified } else { Verified::No })
     }
 
-    async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    async fn run<T, F>(&self, work: F) -> Result<T, HashError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
         let permit = tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned())
             .await
-            .map_err(|_| ApiError::Unavailable {
-                detail: "too many password checks in progress, try again shortly".into(),
-                retry_after_secs: Some(1),
-            })?
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("hashing semaphore closed")))?;
+            .map_err(|_| HashError::Busy)?
+            .map_err(|_| anyhow::anyhow!("hashing semaphore closed"))?;
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             span.in_scope(work)
         })
         .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing task failed: {e}")))
+        .map_err(|e| HashError::Failed(anyhow::anyhow!("hashing task failed: {e}")))
     }
 }
 

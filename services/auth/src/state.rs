@@ -1,4 +1,4 @@
-use gridlink_db::PgPool;
+use gridlink_db::Database;
 use gridlink_http::TrustedProxies;
 
 use crate::config::ThrottleSettings;
@@ -7,7 +7,7 @@ use crate::tokens::TokenIssuer;
 
 /// What every handler shares.
 pub struct AppState {
-    pub pool: PgPool,
+    pub db: Database,
     pub passwords: Passwords,
     pub issuer: TokenIssuer,
     pub throttle: ThrottleSettings,

@@ -4,18 +4,30 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
-use gridlink_access_token::Claims;
-use gridlink_problem::ApiError;
+use gridlink_access_token::{Claims, KeyError, SigningKeys};
+use gridlink_db::DbError;
+use gridlink_ids::UserId;
 use uuid::Uuid;
 
 use crate::api::TokenPair;
 use crate::config::TokenSettings;
 use crate::db::{self, Conn, sessions};
-use crate::keys::SigningKeys;
 
 pub struct TokenIssuer {
     pub keys: SigningKeys,
     pub settings: TokenSettings,
+}
+
+/// Why a token pair could not be issued.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The refresh token is unknown, expired, revoked or already used.
+    #[error("the refresh token is invalid, expired or revoked")]
+    InvalidRefresh,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Sign(#[from] KeyError),
 }
 
 pub fn hash_refresh_token(token: &str) -> Vec<u8> {
@@ -31,26 +43,26 @@ fn new_refresh_token() -> String {
 }
 
 impl TokenIssuer {
-    fn access_token(&self, user_slug: &str) -> Result<String, ApiError> {
+    fn access_token(&self, user: &UserId) -> Result<String, KeyError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             iss: self.settings.audience.issuer.clone(),
             aud: self.settings.audience.audience.clone(),
-            sub: user_slug.to_owned(),
+            sub: user.clone(),
             iat: now,
             exp: now + self.settings.access_ttl.as_secs() as i64,
             jti: Uuid::new_v4().to_string(),
         };
-        Ok(self.keys.sign(&claims)?)
+        self.keys.sign(&claims)
     }
 
     fn refresh_expiry(&self) -> chrono::DateTime<Utc> {
         Utc::now() + self.settings.refresh_ttl
     }
 
-    fn pair(&self, user_slug: &str, refresh_token: String) -> Result<TokenPair, ApiError> {
+    fn pair(&self, user: &UserId, refresh_token: String) -> Result<TokenPair, KeyError> {
         Ok(TokenPair {
-            access_token: self.access_token(user_slug)?,
+            access_token: self.access_token(user)?,
             refresh_token,
             token_type: "Bearer",
             expires_in: self.settings.access_ttl.as_secs(),
@@ -63,8 +75,8 @@ impl TokenIssuer {
         &self,
         conn: &mut Conn,
         user_id: i64,
-        user_slug: &str,
-    ) -> Result<TokenPair, ApiError> {
+        user: &UserId,
+    ) -> Result<TokenPair, SessionError> {
         let refresh_token = new_refresh_token();
         sessions::insert(
             conn,
@@ -76,12 +88,16 @@ impl TokenIssuer {
             },
         )
         .await?;
-        self.pair(user_slug, refresh_token)
+        Ok(self.pair(user, refresh_token)?)
     }
 
     /// Exchanges a live refresh token for a new pair. A token that was already
     /// used revokes its family: whoever holds the other copy is logged out too.
-    pub async fn rotate(&self, conn: &mut Conn, presented: &str) -> Result<TokenPair, ApiError> {
+    pub async fn rotate(
+        &self,
+        conn: &mut Conn,
+        presented: &str,
+    ) -> Result<TokenPair, SessionError> {
         let next = new_refresh_token();
         let outcome = db::sessions::rotate(
             conn,
@@ -91,18 +107,14 @@ impl TokenIssuer {
         )
         .await?;
         match outcome {
-            sessions::Rotation::Rotated { user_slug } => self.pair(&user_slug, next),
+            sessions::Rotation::Rotated { user } => Ok(self.pair(&user, next)?),
             sessions::Rotation::Reused => {
                 tracing::warn!(
                     "a used refresh token was presented again; its session family is revoked"
                 );
-                Err(invalid_refresh())
+                Err(SessionError::InvalidRefresh)
             }
-            sessions::Rotation::Invalid => Err(invalid_refresh()),
+            sessions::Rotation::Invalid => Err(SessionError::InvalidRefresh),
         }
     }
-}
-
-pub fn invalid_refresh() -> ApiError {
-    ApiError::Unauthorized("the refresh token is invalid, expired or revoked".into())
 }

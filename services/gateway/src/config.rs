@@ -4,15 +4,18 @@ use std::time::Duration;
 
 use gridlink_access_token::TokenAudience;
 use gridlink_config::{ConfigError, parse};
-use gridlink_http::{HttpSettings, TrustedProxies};
+use gridlink_http::TrustedProxies;
 use gridlink_rest_client::ClientSettings;
+use gridlink_service::KitConfig;
 
 use crate::ratelimit::Quota;
+use crate::routes::Group;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `GATEWAY_ADDR` (default 127.0.0.1:8080) and `HTTP_WORKERS`.
-    pub http: HttpSettings,
+    /// `GATEWAY_ADDR` (default 127.0.0.1:8080), `ADMIN_ADDR` (9080) and
+    /// `HTTP_WORKERS`.
+    pub kit: KitConfig,
     /// `AUTH_URL`, `AUTH_TIMEOUT_MS` (default 10 s: logins queue for hashing).
     pub auth: ClientSettings,
     /// `GRIDS_URL`, `GRIDS_TIMEOUT_MS` (default 3 s).
@@ -26,6 +29,10 @@ pub struct Config {
     pub anonymous: Quota,
     /// `RATE_LIMIT_USER_PER_MINUTE` per signed-in user (default 1200).
     pub users: Quota,
+    /// `RATE_LIMIT_AUTH_PER_MINUTE`, `RATE_LIMIT_READS_PER_MINUTE`,
+    /// `RATE_LIMIT_WRITES_PER_MINUTE`: a group's own budget per caller, spent
+    /// besides the caller's; unset, a group has none of its own.
+    pub groups: GroupQuotas,
     /// `REDIS_URL`: share rate limits between replicas (unset: in memory).
     pub redis_url: Option<String>,
     /// `RATE_LIMIT_PREFIX`: Redis key prefix (default `gridlink:ratelimit:`).
@@ -38,14 +45,42 @@ pub struct Config {
     pub breaker_open: Duration,
 }
 
+/// The rate-limit groups' own budgets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GroupQuotas {
+    pub auth: Option<Quota>,
+    pub reads: Option<Quota>,
+    pub writes: Option<Quota>,
+}
+
+impl GroupQuotas {
+    pub fn of(&self, group: Group) -> Option<Quota> {
+        match group {
+            Group::Auth => self.auth,
+            Group::Reads => self.reads,
+            Group::Writes => self.writes,
+        }
+    }
+}
+
+fn per_minute(limit: u32) -> Quota {
+    Quota {
+        limit,
+        window: Duration::from_secs(60),
+    }
+}
+
+fn optional_quota(name: &str) -> Result<Option<Quota>, ConfigError> {
+    match gridlink_config::var(name) {
+        None => Ok(None),
+        Some(_) => Ok(Some(per_minute(parse(name, 0)?))),
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let per_minute = |limit: u32| Quota {
-            limit,
-            window: Duration::from_secs(60),
-        };
         Ok(Self {
-            http: HttpSettings::from_env("GATEWAY_ADDR", 8080)?,
+            kit: KitConfig::from_env(&crate::SPEC)?,
             auth: ClientSettings::from_env_with_timeout(
                 "AUTH",
                 "http://127.0.0.1:8081",
@@ -69,6 +104,11 @@ impl Config {
                 })?,
             anonymous: per_minute(parse("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 600)?),
             users: per_minute(parse("RATE_LIMIT_USER_PER_MINUTE", 1200)?),
+            groups: GroupQuotas {
+                auth: optional_quota("RATE_LIMIT_AUTH_PER_MINUTE")?,
+                reads: optional_quota("RATE_LIMIT_READS_PER_MINUTE")?,
+                writes: optional_quota("RATE_LIMIT_WRITES_PER_MINUTE")?,
+            },
             redis_url: gridlink_config::var("REDIS_URL"),
             redis_prefix: gridlink_config::string("RATE_LIMIT_PREFIX", "gridlink:ratelimit:"),
             cors_origins: gridlink_config::list("CORS_ALLOWED_ORIGINS"),

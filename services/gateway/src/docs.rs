@@ -52,7 +52,7 @@ pub async fn docs_page() -> HttpResponse {
 /// (413), an unavailable or failing upstream (502, 503) and a slow one (504).
 /// Applied to the merged public document.
 pub fn add_edge_responses(document: &mut utoipa::openapi::OpenApi) {
-    gridlink_problem::add_problem_responses(
+    gridlink_http::openapi::add_problem_responses(
         document,
         &[
             (

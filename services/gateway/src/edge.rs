@@ -8,72 +8,87 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpRequest, HttpResponse, web};
+use actix_web::{Error, HttpRequest, HttpResponse, ResponseError, web};
 use gridlink_access_token::VerifyAccessToken;
-use gridlink_problem::{ApiError, problem_response};
+use gridlink_ids::UserId;
+use gridlink_problem::ApiError;
 
 use crate::ratelimit::{Decision, Quota};
+use crate::routes::{Operation, Security};
 use crate::state::Gateway;
 
 /// Who is calling, once the edge checks passed.
 pub struct Admitted {
-    pub user: Option<String>,
-    quota: Quota,
-    decision: Decision,
+    pub user: Option<UserId>,
+    /// The budgets spent, and the one closest to running out.
+    policies: Vec<(&'static str, Quota)>,
+    tightest: (&'static str, Decision),
 }
 
 impl Admitted {
     /// Adds the IETF `RateLimit-Policy` and `RateLimit` fields.
     pub fn decorate(&self, response: &mut HttpResponse) {
-        rate_headers(response, self.quota, self.decision);
+        rate_headers(response, &self.policies, self.tightest);
     }
 }
 
-fn rate_headers(response: &mut HttpResponse, quota: Quota, decision: Decision) {
+fn rate_headers(
+    response: &mut HttpResponse,
+    policies: &[(&'static str, Quota)],
+    (name, decision): (&'static str, Decision),
+) {
     let headers = response.headers_mut();
-    if let Ok(policy) = HeaderValue::from_str(&format!(
-        "\"default\";q={};w={}",
-        quota.limit,
-        quota.window.as_secs()
-    )) {
+    let policy = policies
+        .iter()
+        .map(|(name, quota)| format!("\"{name}\";q={};w={}", quota.limit, quota.window.as_secs()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(policy) = HeaderValue::from_str(&policy) {
         headers.insert(HeaderName::from_static("ratelimit-policy"), policy);
     }
     if let Ok(state) = HeaderValue::from_str(&format!(
-        "\"default\";r={};t={}",
+        "\"{name}\";r={};t={}",
         decision.remaining, decision.reset_secs
     )) {
         headers.insert(HeaderName::from_static("ratelimit"), state);
     }
 }
 
-/// Verifies the bearer token if one is sent, then spends one request of the
-/// caller's budget. Refusals are complete responses (401 or 429).
-pub async fn admit(req: &HttpRequest, gateway: &Gateway) -> Result<Admitted, HttpResponse> {
-    let user = match req.headers().get(header::AUTHORIZATION) {
-        None => None,
-        Some(value) => {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.split_once(' '))
-                .filter(|(scheme, token)| {
-                    scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()
-                })
-                .map(|(_, token)| token.trim().to_owned());
-            let claims = match token {
-                Some(token) => gateway.verifier.verify(&token).await.ok(),
-                None => None,
-            };
-            match claims {
-                Some(claims) => Some(claims.sub),
-                None => {
-                    let error =
-                        ApiError::Unauthorized("the access token is invalid or expired".into());
-                    return Err(actix_web::ResponseError::error_response(&error));
-                }
-            }
+/// The user of a verified bearer token, if the operation looks at tokens.
+async fn caller(
+    req: &HttpRequest,
+    gateway: &Gateway,
+    operation: &Operation,
+) -> Result<Option<UserId>, ApiError> {
+    if operation.security == Security::None {
+        return Ok(None);
+    }
+    match gridlink_http::bearer_token(req)? {
+        Some(token) => {
+            let claims = gateway
+                .verifier
+                .verify(&token)
+                .await
+                .map_err(gridlink_http::refused)?;
+            Ok(Some(claims.sub))
         }
-    };
+        // Without a token the service answers for itself (a 401 where it
+        // needs one); the edge only refuses tokens that are sent and bad.
+        None => Ok(None),
+    }
+}
+
+/// Verifies the bearer token where the operation uses one, then spends one
+/// request of the caller's budget (and of the route group's, where it has
+/// one). Refusals are complete responses (401, 429 or 503).
+pub async fn admit(
+    req: &HttpRequest,
+    gateway: &Gateway,
+    operation: &Operation,
+) -> Result<Admitted, HttpResponse> {
+    let user = caller(req, gateway, operation)
+        .await
+        .map_err(|e| e.error_response())?;
     let (key, quota, caller) = match &user {
         Some(id) => (format!("user:{id}"), gateway.signed_in, "user"),
         None => {
@@ -82,21 +97,36 @@ pub async fn admit(req: &HttpRequest, gateway: &Gateway) -> Result<Admitted, Htt
             (format!("ip:{ip}"), gateway.anonymous, "anonymous")
         }
     };
-    let decision = gateway.limiter.check(&key, quota).await;
-    if !decision.allowed {
-        gateway.rate_limited.with_label_values(&[caller]).inc();
-        let error = ApiError::TooManyRequests {
-            detail: "rate limit exceeded; see Retry-After".into(),
-            retry_after_secs: decision.reset_secs,
-        };
-        let mut response = actix_web::ResponseError::error_response(&error);
-        rate_headers(&mut response, quota, decision);
-        return Err(response);
+    let mut policies = Vec::with_capacity(2);
+    let mut tightest: Option<(&'static str, Decision)> = None;
+    let group = operation.group;
+    let budgets = gateway
+        .groups
+        .of(group)
+        .map(|quota| (group.name(), format!("{}:{key}", group.name()), quota))
+        .into_iter()
+        .chain(std::iter::once(("default", key, quota)));
+    for (name, key, quota) in budgets {
+        policies.push((name, quota));
+        let decision = gateway.limiter.check(&key, quota).await;
+        if !decision.allowed {
+            gateway.rate_limited.with_label_values(&[caller]).inc();
+            let error = ApiError::TooManyRequests {
+                detail: "rate limit exceeded; see Retry-After".into(),
+                retry_after_secs: decision.reset_secs,
+            };
+            let mut response = error.error_response();
+            rate_headers(&mut response, &policies, (name, decision));
+            return Err(response);
+        }
+        if tightest.is_none_or(|(_, t)| decision.remaining < t.remaining) {
+            tightest = Some((name, decision));
+        }
     }
     Ok(Admitted {
         user,
-        quota,
-        decision,
+        policies,
+        tightest: tightest.expect("the default budget is always spent"),
     })
 }
 
@@ -174,9 +204,4 @@ pub async fn headers(
         );
     }
     Ok(response)
-}
-
-/// A refusal for paths the gateway does not route (including /internal).
-pub fn not_routed() -> HttpResponse {
-    problem_response(StatusCode::NOT_FOUND, "no such route".into(), None)
 }

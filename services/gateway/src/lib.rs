@@ -1,5 +1,6 @@
 //! The gateway: the only service clients reach. It routes the public API to
-//! auth, grids and links, verifies access tokens at the edge, rate limits,
+//! auth, grids and links by the route table of its public contract,
+//! verifies access tokens at the edge where a route uses them, rate limits,
 //! isolates failing upstreams with circuit breakers, never routes /internal,
 //! and assembles the profile page from three backend calls.
 
@@ -14,25 +15,26 @@ mod ratelimit;
 mod routes;
 mod state;
 
-use std::net::TcpListener;
+use std::sync::Arc;
 
+use actix_web::http::Method;
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::web;
 use auth_client::{AuthClient, JwksVerifier};
-use gridlink_http::{Application, Metrics, Readiness, extractor_config, observe, ops_routes};
-use gridlink_rest_client::ClientSettings;
+use gridlink_rest_client::{ClientSettings, RestClient};
+use gridlink_service::{Application, Kit, KitConfig, Service, Spec};
 use grids_client::GridsClient;
 use links_client::LinksClient;
-use utoipa_actix_web::AppExt;
 
 pub use config::Config;
 pub use docs::{add_edge_responses, own_document};
 
-// The gateway's upstream clients give up an idle connection before the
-// service would close it (see `gridlink_http::KEEP_ALIVE`).
-const _: () = assert!(
-    gridlink_rest_client::POOL_IDLE_TIMEOUT.as_secs() < gridlink_http::KEEP_ALIVE.as_secs()
-);
+pub const SPEC: Spec = Spec {
+    name: "gateway",
+    port: 8080,
+    admin_port: 9080,
+    migrations: None,
+};
 
 fn backend(
     name: &'static str,
@@ -42,13 +44,7 @@ fn backend(
 ) -> state::Backend {
     state::Backend {
         name,
-        base_url: settings.base_url.clone(),
-        http: gridlink_rest_client::http_client(settings)
-            .pool_max_idle_per_host(128)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("an HTTP client without TLS always builds"),
-        timeout: settings.timeout,
+        rest: RestClient::new(name, settings.clone()),
         breaker: breaker::Breaker::new(
             config.breaker_failures,
             config.breaker_open,
@@ -57,63 +53,82 @@ fn backend(
     }
 }
 
-/// Builds the gateway: its upstream clients, limiter and HTTP server.
+/// The gateway's routes live in one scope, so the path is normalised before
+/// routing and every answer (a 404 included) gets the edge's headers.
+fn no_annotated_routes(_: &mut utoipa_actix_web::service_config::ServiceConfig) {}
+
+/// Builds the gateway: its upstream clients, limiter and listeners.
 pub async fn build(config: Config) -> anyhow::Result<Application> {
     let limiter = match &config.redis_url {
         Some(url) => ratelimit::RateLimiter::with_redis(url, &config.redis_prefix).await?,
         None => ratelimit::RateLimiter::in_memory(),
     };
-    let metrics = Metrics::new("gateway", None);
-    let (rate_limited, circuits) = state::instruments(metrics.registry());
+    let kit = Kit::new(&SPEC, config.kit.clone())?;
+    let (rate_limited, circuits) = state::instruments(kit.registry());
+    let routes = Arc::new(routes::EdgeRoutes::public());
+    let profile = routes
+        .find("/api/v1/profiles/{username}", &Method::GET)
+        .cloned()
+        .expect("the public contract has the profile page");
+    let auth = backend("auth", &config.auth, &config, &circuits);
+    let grids = backend("grids", &config.grids, &config, &circuits);
+    let links = backend("links", &config.links, &config, &circuits);
+    let users = AuthClient::with_rest(auth.rest.clone());
     let gateway = web::Data::new(state::Gateway {
-        auth: backend("auth", &config.auth, &config, &circuits),
-        grids: backend("grids", &config.grids, &config, &circuits),
-        links: backend("links", &config.links, &config, &circuits),
         verifier: JwksVerifier::new(
-            AuthClient::new(config.auth.clone()),
+            users.clone(),
             &config.tokens.issuer,
             &config.tokens.audience,
         ),
-        users: AuthClient::new(config.auth.clone()),
-        grids_client: GridsClient::new(config.grids.clone()),
-        links_client: LinksClient::new(config.links.clone()),
+        users,
+        grids_client: GridsClient::with_rest(grids.rest.clone()),
+        links_client: LinksClient::with_rest(links.rest.clone()),
+        auth,
+        grids,
+        links,
         limiter,
         anonymous: config.anonymous,
         signed_in: config.users,
+        groups: config.groups,
         trusted_proxies: config.trusted_proxies.clone(),
         rate_limited,
+        profile,
     });
-    // The gateway has no database; it is ready when it runs. Upstream
-    // trouble shows per route (circuit breakers), not as the gateway's.
-    let readiness = web::Data::new(Readiness::new());
-    let metrics = web::Data::new(metrics);
     let cors = web::Data::new(edge::Cors(config.cors_origins.clone()));
+    let table = routes.table();
+    kit.shared(gateway)
+        .shared(cors)
+        .route_table(table)
+        .services(move |cfg| {
+            cfg.service(
+                web::scope("")
+                    .service(profile::profile)
+                    .service(docs::openapi_json)
+                    .service(docs::docs_page)
+                    .configure(|cfg| routes.register(cfg))
+                    .default_service(web::to(gridlink_http::fallback))
+                    .wrap(from_fn(edge::headers))
+                    .wrap(from_fn(path::normalized)),
+            );
+        })
+        .serve(no_annotated_routes)
+}
 
-    let listener = TcpListener::bind(config.http.addr)?;
-    let port = listener.local_addr()?.port();
-    let server = HttpServer::new(move || {
-        let (app, _) = App::new()
-            .into_utoipa_app()
-            .configure(routes::configure)
-            .split_for_parts();
-        app.app_data(gateway.clone())
-            .app_data(metrics.clone())
-            .app_data(readiness.clone())
-            .app_data(cors.clone())
-            .app_data(web::PayloadConfig::new(gridlink_http::BODY_LIMIT))
-            .configure(extractor_config)
-            .configure(ops_routes)
-            .service(docs::openapi_json)
-            .service(docs::docs_page)
-            .default_service(web::to(proxy::forward))
-            .wrap(from_fn(edge::headers))
-            .wrap(from_fn(observe))
-    })
-    .workers(config.http.workers.max(1))
-    .keep_alive(gridlink_http::KEEP_ALIVE)
-    .shutdown_timeout(30)
-    .listen(listener)?
-    .run();
-    tracing::info!(port, "gateway listening");
-    Ok(Application::new(port, server))
+pub struct Gateway;
+
+impl Service for Gateway {
+    const SPEC: Spec = SPEC;
+    type Config = Config;
+
+    fn config() -> Result<Config, gridlink_config::ConfigError> {
+        Config::from_env()
+    }
+
+    fn kit_config(config: &Config) -> &KitConfig {
+        &config.kit
+    }
+
+    fn build(config: Config) -> impl Future<Output = anyhow::Result<Application>> + Send {
+        build(config)
+    }
 }

@@ -2,6 +2,37 @@
 //! forwards, so no spelling (percent-encoding, dot segments, repeated or
 //! back-slashes) can reach a route the gateway would refuse in plain form.
 
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Uri;
+use actix_web::middleware::Next;
+use gridlink_problem::ApiError;
+
+/// Middleware: routes the request by its normalised path, or answers 404
+/// for a path that cannot be made safe.
+pub async fn normalized(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(path) = normalize(req.path()) else {
+        let refusal =
+            actix_web::ResponseError::error_response(&ApiError::NotFound("no such route".into()));
+        return Ok(req.into_response(refusal));
+    };
+    let encoded = encode(&path);
+    if encoded != req.path() {
+        let path_and_query = match req.uri().query() {
+            Some(query) => format!("{encoded}?{query}"),
+            None => encoded,
+        };
+        if let Ok(uri) = path_and_query.parse::<Uri>() {
+            req.head_mut().uri = uri.clone();
+            req.match_info_mut().get_mut().update(&uri);
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
 /// The decoded, normalised path, or `None` when it cannot be made safe.
 pub fn normalize(raw: &str) -> Option<String> {
     let decoded = percent_decode(raw)?;
@@ -68,28 +99,6 @@ pub fn encode(path: &str) -> String {
     out
 }
 
-/// Which service serves a normalised public path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Upstream {
-    Auth,
-    Grids,
-    Links,
-}
-
-pub fn upstream_for(path: &str) -> Option<Upstream> {
-    let mut parts = path.trim_start_matches('/').splitn(4, '/');
-    let (api, version, resource) = (parts.next()?, parts.next()?, parts.next()?);
-    if api != "api" || version != "v1" {
-        return None;
-    }
-    match resource {
-        "auth" | "users" => Some(Upstream::Auth),
-        "grids" => Some(Upstream::Grids),
-        "links" => Some(Upstream::Links),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,11 +116,11 @@ mod tests {
             "/./internal/./v1/users",
         ] {
             let path = normalize(raw).unwrap_or_default();
+            let routes = crate::routes::EdgeRoutes::public().table();
             assert!(
-                path.is_empty() || path.starts_with("/internal") || upstream_for(&path).is_none(),
-                "{raw} -> {path}"
+                routes.find(&path).is_none(),
+                "{raw} -> {path} must not be routed"
             );
-            assert_eq!(upstream_for(&path), None, "{raw} must not be routed");
         }
     }
 
@@ -124,12 +133,7 @@ mod tests {
     }
 
     #[test]
-    fn public_paths_route_to_their_service() {
-        assert_eq!(upstream_for("/api/v1/auth/login"), Some(Upstream::Auth));
-        assert_eq!(upstream_for("/api/v1/users/me"), Some(Upstream::Auth));
-        assert_eq!(upstream_for("/api/v1/grids"), Some(Upstream::Grids));
-        assert_eq!(upstream_for("/api/v1/links/li_x"), Some(Upstream::Links));
-        assert_eq!(upstream_for("/api/v2/grids"), None);
+    fn slashes_and_dots_are_folded() {
         assert_eq!(
             normalize("/api//v1/./grids/").as_deref(),
             Some("/api/v1/grids")

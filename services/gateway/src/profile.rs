@@ -2,10 +2,11 @@
 //! exactly three backend calls whatever its size: the user (auth), their
 //! public grids (grids), and the live links of all those grids (links).
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, get, web};
 use chrono::{DateTime, Utc};
-use gridlink_problem::{FieldError, ProblemSchema, problem_response};
+use gridlink_http::openapi::ProblemSchema;
+use gridlink_ids::{GridSlug, LinkSlug, UserId, Username, Visibility};
+use gridlink_problem::{ApiError, FieldError};
 use gridlink_rest_client::ClientError;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -16,7 +17,7 @@ use crate::state::{Backend, Gateway};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProfileUser {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub bio: String,
@@ -25,8 +26,8 @@ pub struct ProfileUser {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProfileLink {
-    pub slug: String,
-    pub grid: String,
+    pub slug: LinkSlug,
+    pub grid: GridSlug,
     pub title: String,
     pub url: String,
     pub background: Option<String>,
@@ -39,11 +40,11 @@ pub struct ProfileLink {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProfileGrid {
-    pub slug: String,
-    pub owner: String,
+    pub slug: GridSlug,
+    pub owner: UserId,
     pub title: String,
     pub description: String,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub created_on: DateTime<Utc>,
     pub modified_on: DateTime<Utc>,
     /// The grid's live links, in position order.
@@ -62,46 +63,30 @@ pub struct Profile {
 
 /// A failed part of the profile, said as the problem's `errors`.
 fn part_failed(part: &str, backend: &Backend, error: &ClientError) -> HttpResponse {
-    let status = match error {
-        ClientError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-        ClientError::Unreachable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::BAD_GATEWAY,
-    };
-    let message = error.to_string();
-    let mut response = problem_response(
-        status,
-        format!(
-            "the profile's {part} could not be loaded from the {} service",
-            backend.name
-        ),
-        Some(&[FieldError::new(part, message)]),
+    let detail = format!(
+        "the profile's {part} could not be loaded from the {} service",
+        backend.name
     );
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from_static("1"),
-        );
-    }
-    response
+    let problem = match error {
+        ClientError::Timeout { .. } => ApiError::GatewayTimeout(detail),
+        ClientError::Unreachable { .. } => ApiError::unavailable(detail),
+        _ => ApiError::BadGateway(detail),
+    };
+    problem
+        .with_errors(vec![FieldError::new(part, error.to_string())])
+        .error_response()
 }
 
 fn circuit_open(part: &str, backend: &Backend, wait: std::time::Duration) -> HttpResponse {
-    let mut response = problem_response(
-        StatusCode::SERVICE_UNAVAILABLE,
-        format!(
+    ApiError::Unavailable {
+        detail: format!(
             "the profile's {part} are unavailable: the {} service is failing",
             backend.name
         ),
-        Some(&[FieldError::new(part, "circuit open")]),
-    );
-    if let Ok(value) =
-        actix_web::http::header::HeaderValue::from_str(&wait.as_secs().max(1).to_string())
-    {
-        response
-            .headers_mut()
-            .insert(actix_web::http::header::RETRY_AFTER, value);
+        retry_after_secs: Some(wait.as_secs().max(1)),
     }
-    response
+    .with_errors(vec![FieldError::new(part, "circuit open")])
+    .error_response()
 }
 
 /// Runs one backend call under that backend's circuit breaker.
@@ -146,7 +131,7 @@ pub async fn profile(
     gateway: web::Data<Gateway>,
     username: web::Path<String>,
 ) -> HttpResponse {
-    let admitted = match edge::admit(&req, &gateway).await {
+    let admitted = match edge::admit(&req, &gateway, &gateway.profile).await {
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
@@ -158,21 +143,26 @@ pub async fn profile(
     response
 }
 
+fn no_such_user() -> HttpResponse {
+    ApiError::NotFound("no such user".into()).error_response()
+}
+
 async fn assemble(gateway: &Gateway, username: &str) -> Result<Profile, HttpResponse> {
+    let username = Username::parse(username).map_err(|_| no_such_user())?;
     let user = call(
         "user",
         &gateway.auth,
-        gateway.users.user_by_username(username),
+        gateway.users.user_by_username(&username),
     )
     .await?
-    .ok_or_else(|| problem_response(StatusCode::NOT_FOUND, "no such user".into(), None))?;
+    .ok_or_else(no_such_user)?;
     let grids = call(
         "grids",
         &gateway.grids,
         gateway.grids_client.public_grids(&user.id),
     )
     .await?;
-    let slugs: Vec<String> = grids.iter().map(|g| g.slug.clone()).collect();
+    let slugs: Vec<GridSlug> = grids.iter().map(|g| g.slug.clone()).collect();
     let mut links = call(
         "links",
         &gateway.links,

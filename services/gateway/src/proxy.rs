@@ -1,16 +1,19 @@
-//! Forwarding public API requests to the service that owns them, over pooled
-//! keep-alive connections, with the body limit, per-upstream timeouts, one
-//! retry for idempotent requests that could not connect, and the circuit
-//! breaker. Bodies pass through unchanged.
+//! Forwarding public API requests to the service that owns them, over the
+//! upstream's pooled keep-alive connections, with the body limit, the
+//! upstream's timeout and retry policy, and its circuit breaker. Bodies pass
+//! through unchanged.
 
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use gridlink_http::RequestId;
+use gridlink_ids::UserId;
 use gridlink_problem::ApiError;
 
 use crate::edge;
-use crate::path::{self, Upstream};
+use crate::routes::{Operation, Security};
 use crate::state::{Backend, Gateway};
 
 /// Headers that belong to one hop and are never forwarded.
@@ -30,37 +33,34 @@ const HOP_BY_HOP: [&str; 9] = [
 /// verify the token themselves; a client-sent value is always dropped.
 const VERIFIED_USER: &str = "x-gridlink-user";
 
-fn forwardable(name: &str) -> bool {
-    !HOP_BY_HOP.contains(&name)
-        && !matches!(
-            name,
-            "content-length"
-                | "x-forwarded-for"
-                | "x-forwarded-proto"
-                | "x-request-id"
-                | "traceparent"
-                | "tracestate"
-                | VERIFIED_USER
-        )
+fn forwardable(name: &str, operation: &Operation) -> bool {
+    let gateway_sets = matches!(
+        name,
+        "content-length"
+            | "x-forwarded-for"
+            | "x-forwarded-proto"
+            | "x-request-id"
+            | "traceparent"
+            | "tracestate"
+            | VERIFIED_USER
+    );
+    // A route that takes no token never sees one, stale or not.
+    let unused_token = operation.security == Security::None && name == "authorization";
+    !(HOP_BY_HOP.contains(&name) || gateway_sets || unused_token)
 }
 
-/// The default service: every path the gateway does not answer itself.
+/// Answers one forwarded operation: admits the caller, reads the body, and
+/// relays the upstream's answer.
 pub async fn forward(
     req: HttpRequest,
     payload: web::Payload,
     gateway: web::Data<Gateway>,
+    operation: Arc<Operation>,
 ) -> HttpResponse {
-    let Some(path) = path::normalize(req.uri().path()) else {
-        return edge::not_routed();
-    };
-    let Some(upstream) = path::upstream_for(&path) else {
-        // A route the gateway answers itself, asked with another method.
-        if req.resource_map().has_resource(&path) {
-            return gridlink_http::fallback(req).await;
-        }
-        return edge::not_routed();
-    };
-    let admitted = match edge::admit(&req, &gateway).await {
+    let upstream = operation
+        .upstream
+        .expect("only operations with an upstream are forwarded");
+    let admitted = match edge::admit(&req, &gateway, &operation).await {
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
@@ -71,34 +71,38 @@ pub async fn forward(
         .and_then(|v| v.parse().ok());
     let body = match gridlink_http::read_body(declared, payload.into_inner()).await {
         Ok(body) => body,
-        Err(e) => return actix_web::ResponseError::error_response(&e),
+        Err(e) => return e.error_response(),
     };
+    let backend = gateway.backend(upstream);
     let mut response = match send(
         &gateway,
-        upstream,
+        backend,
         &req,
-        &path,
+        &operation,
         body,
-        admitted.user.as_deref(),
+        admitted.user.as_ref(),
     )
     .await
     {
         Ok(response) => response,
-        Err(e) => actix_web::ResponseError::error_response(&e),
+        Err(e) => e.error_response(),
     };
-    admitted.decorate(&mut response);
+    // An upstream's own 429 (the login throttle) is about another budget:
+    // the gateway's remaining requests would mislead.
+    if response.status() != StatusCode::TOO_MANY_REQUESTS {
+        admitted.decorate(&mut response);
+    }
     response
 }
 
 async fn send(
     gateway: &Gateway,
-    upstream: Upstream,
+    backend: &Backend,
     req: &HttpRequest,
-    path: &str,
+    operation: &Operation,
     body: web::Bytes,
-    user: Option<&str>,
+    user: Option<&UserId>,
 ) -> Result<HttpResponse, ApiError> {
-    let backend = gateway.backend(upstream);
     let permit = backend
         .breaker
         .admit()
@@ -106,29 +110,8 @@ async fn send(
             detail: format!("the {} service is unavailable", backend.name),
             retry_after_secs: Some(wait.as_secs().max(1)),
         })?;
-    // An idempotent request is sent once more when the first attempt got no
-    // answer, short of a timeout: the connection was refused, or reset or
-    // closed under it (an upstream restarting, a pooled connection the
-    // upstream was closing). Sending it again cannot do anything twice.
-    let idempotent = matches!(
-        *req.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
-    );
-    let mut attempt = 0;
-    let outcome = loop {
-        let result = backend
-            .http
-            .execute(build(gateway, backend, req, path, body.clone(), user)?)
-            .await;
-        match result {
-            Err(e) if idempotent && !e.is_timeout() && attempt == 0 => {
-                tracing::info!(upstream = backend.name, error = %causes(e), "retrying once");
-                attempt += 1;
-            }
-            other => break other,
-        }
-    };
-    match outcome {
+    let request = build(gateway, backend, req, operation, body, user)?;
+    match backend.rest.send(request).await {
         Ok(response) => {
             let status = response.status().as_u16();
             permit.record(!matches!(status, 502..=504));
@@ -137,11 +120,16 @@ async fn send(
         Err(e) => {
             permit.record(false);
             let timed_out = e.is_timeout();
-            tracing::warn!(upstream = backend.name, error = %causes(e), "upstream call failed");
+            tracing::warn!(
+                upstream = backend.name,
+                error = %gridlink_rest_client::causes(&e),
+                "upstream call failed"
+            );
             Err(if timed_out {
                 ApiError::GatewayTimeout(format!(
                     "the {} service did not answer within {:?}",
-                    backend.name, backend.timeout
+                    backend.name,
+                    backend.rest.settings().timeout
                 ))
             } else {
                 ApiError::unavailable(format!("the {} service is unavailable", backend.name))
@@ -150,42 +138,24 @@ async fn send(
     }
 }
 
-/// A transport error and its sources on one line ("error sending request:
-/// connection closed before message completed"), without the URL.
-fn causes(error: reqwest::Error) -> String {
-    let error = error.without_url();
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 fn build(
     gateway: &Gateway,
     backend: &Backend,
     req: &HttpRequest,
-    path: &str,
+    operation: &Operation,
     body: web::Bytes,
-    user: Option<&str>,
+    user: Option<&UserId>,
 ) -> Result<reqwest::Request, ApiError> {
-    let mut url = format!(
-        "{}{}",
-        backend.base_url.trim_end_matches('/'),
-        path::encode(path)
-    );
-    if let Some(query) = req.uri().query() {
-        url.push('?');
-        url.push_str(query);
-    }
+    // The path is normalised and re-encoded already (see `path::normalized`).
+    let path_and_query = match req.uri().query() {
+        Some(query) => format!("{}?{query}", req.path()),
+        None => req.path().to_owned(),
+    };
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| ApiError::bad_request("unsupported method"))?;
-    let mut request = backend.http.request(method, url).body(body);
+    let mut request = backend.rest.request(method, &path_and_query).body(body);
     for (name, value) in req.headers() {
-        if forwardable(name.as_str()) {
+        if forwardable(name.as_str(), operation) {
             request = request.header(name.as_str(), value.as_bytes());
         }
     }
@@ -194,16 +164,14 @@ fn build(
         request = request.header("x-forwarded-for", client);
     }
     if let Some(user) = user {
-        request = request.header(VERIFIED_USER, user);
+        request = request.header(VERIFIED_USER, user.as_str());
     }
     if let Some(id) = req.extensions().get::<RequestId>() {
         request = request.header("x-request-id", id.0.as_str());
     }
-    let mut request = request
+    request
         .build()
-        .map_err(|e| ApiError::bad_request(format!("the request cannot be forwarded: {e}")))?;
-    gridlink_telemetry::inject_context(request.headers_mut());
-    Ok(request)
+        .map_err(|e| ApiError::bad_request(format!("the request cannot be forwarded: {e}")))
 }
 
 async fn relay_response(response: reqwest::Response) -> Result<HttpResponse, ApiError> {

@@ -1,19 +1,23 @@
+use std::sync::Arc;
+
 use auth_client::{AuthClient, JwksVerifier};
 use gridlink_http::TrustedProxies;
+use gridlink_rest_client::RestClient;
 use grids_client::GridsClient;
 use links_client::LinksClient;
 use prometheus::{IntCounterVec, IntGaugeVec, Opts};
 
 use crate::breaker::Breaker;
-use crate::path::Upstream;
+use crate::config::GroupQuotas;
 use crate::ratelimit::{Quota, RateLimiter};
+use crate::routes::Upstream;
 
-/// One service behind the gateway.
+/// One service behind the gateway: one HTTP client (its connections, its
+/// timeouts, its retry policy) for both forwarded requests and the typed
+/// calls of the profile page, and one circuit breaker.
 pub struct Backend {
     pub name: &'static str,
-    pub base_url: String,
-    pub http: reqwest::Client,
-    pub timeout: std::time::Duration,
+    pub rest: RestClient,
     pub breaker: Breaker,
 }
 
@@ -29,8 +33,11 @@ pub struct Gateway {
     pub limiter: RateLimiter,
     pub anonymous: Quota,
     pub signed_in: Quota,
+    pub groups: GroupQuotas,
     pub trusted_proxies: TrustedProxies,
     pub rate_limited: IntCounterVec,
+    /// The profile page's operation (its security and rate-limit group).
+    pub profile: Arc<crate::routes::Operation>,
 }
 
 impl Gateway {

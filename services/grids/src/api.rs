@@ -2,21 +2,13 @@
 //! `owner`, `slug`, `is_deleted` and the timestamps cannot be set by clients.
 
 use chrono::{DateTime, Utc};
+use gridlink_ids::{GridSlug, UserId, Visibility};
+use gridlink_service::Page;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::grids::Grid;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Visibility {
-    /// Listed on the owner's profile and readable by anyone.
-    Public,
-    /// Readable by anyone with the slug, never listed.
-    Unlisted,
-    /// Only the owner can see it.
-    Private,
-}
+use crate::domain::{DESCRIPTION_MAX, TITLE_MAX};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -39,13 +31,13 @@ pub struct UpdateGrid {
     pub visibility: Option<Visibility>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+const _: () = assert!(TITLE_MAX == 128 && DESCRIPTION_MAX == 2000);
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct GridView {
-    #[schema(example = "gr_0123456789abcdef0123456789abcdef")]
-    pub slug: String,
+    pub slug: GridSlug,
     /// The owner's user id.
-    #[schema(example = "us_0123456789abcdef0123456789abcdef")]
-    pub owner: String,
+    pub owner: UserId,
     pub title: String,
     pub description: String,
     pub visibility: Visibility,
@@ -58,6 +50,15 @@ pub struct GridPage {
     pub items: Vec<GridView>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+impl From<Page<GridView>> for GridPage {
+    fn from(page: Page<GridView>) -> Self {
+        Self {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -74,8 +75,8 @@ pub struct ListQuery {
 /// What other services need to know about a grid.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GridRef {
-    pub slug: String,
-    pub owner: String,
+    pub slug: GridSlug,
+    pub owner: UserId,
     pub visibility: Visibility,
 }
 
@@ -91,32 +92,14 @@ pub struct OwnerQuery {
     pub owner: String,
 }
 
-impl Visibility {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Unlisted => "unlisted",
-            Self::Private => "private",
-        }
-    }
-
-    fn from_column(value: &str) -> Self {
-        match value {
-            "public" => Self::Public,
-            "unlisted" => Self::Unlisted,
-            _ => Self::Private,
-        }
-    }
-}
-
 impl From<Grid> for GridView {
     fn from(g: Grid) -> Self {
         Self {
-            visibility: Visibility::from_column(&g.visibility),
             slug: g.slug,
             owner: g.owner,
             title: g.title,
             description: g.description,
+            visibility: g.visibility,
             created_on: g.created_on,
             modified_on: g.modified_on,
         }
@@ -126,9 +109,9 @@ impl From<Grid> for GridView {
 impl From<Grid> for GridRef {
     fn from(g: Grid) -> Self {
         Self {
-            visibility: Visibility::from_column(&g.visibility),
             slug: g.slug,
             owner: g.owner,
+            visibility: g.visibility,
         }
     }
 }

@@ -1,40 +1,25 @@
 //! The grids service's settings, all from the environment.
 
-use gridlink_access_token::TokenAudience;
-use gridlink_config::{ConfigError, Secret};
-use gridlink_db::PoolSettings;
-use gridlink_events::BrokerSettings;
-use gridlink_http::HttpSettings;
-use gridlink_ids::CursorCodec;
-use gridlink_rest_client::ClientSettings;
-use gridlink_service_auth::ServiceTokens;
+use auth_client::TokenVerification;
+use gridlink_config::ConfigError;
+use gridlink_service::{CursorCodec, KitConfig};
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Config {
-    /// `GRIDS_ADDR` (default 127.0.0.1:8082) and `HTTP_WORKERS`.
-    pub http: HttpSettings,
-    pub database_url: Secret,
-    pub pool: PoolSettings,
-    /// The auth service, for its public keys (`AUTH_URL`).
-    pub auth: ClientSettings,
-    pub tokens: TokenAudience,
-    pub internal_tokens: ServiceTokens,
+    /// `GRIDS_ADDR` (default 127.0.0.1:8082), `ADMIN_ADDR` (9082), the
+    /// database, the broker, `INTERNAL_TOKENS`.
+    pub kit: KitConfig,
+    /// How access tokens are checked (the auth service's JWKS at `AUTH_URL`).
+    pub tokens: TokenVerification,
     pub cursors: CursorCodec,
-    /// The broker (`AMQP_URL`, `EVENTS_*`); `None` runs without events (tests).
-    pub events: Option<BrokerSettings>,
 }
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            http: HttpSettings::from_env("GRIDS_ADDR", 8082)?,
-            database_url: gridlink_config::database_url("grids"),
-            pool: PoolSettings::from_env()?,
-            auth: ClientSettings::from_env("AUTH", "http://127.0.0.1:8081")?,
-            tokens: TokenAudience::from_env(),
-            internal_tokens: ServiceTokens::from_env()?,
+            kit: KitConfig::from_env(&crate::SPEC)?,
+            tokens: TokenVerification::from_env()?,
             cursors: CursorCodec::from_env()?,
-            events: Some(BrokerSettings::from_env()?),
         })
     }
 }

@@ -1,31 +1,18 @@
 //! What the grids service does with the events it consumes.
 
-use std::sync::Arc;
-
-use gridlink_db::PgPool;
-use gridlink_events::consumer::{Handler, HandlerError, Message};
-use gridlink_events::topology::{GRIDS_USER_DELETED, QueueSpec};
-use gridlink_events::{Event, UserDeleted};
+use gridlink_db::{DbError, Tx};
+use gridlink_ids::UserId;
+use gridlink_service::EraseUser;
 
 use crate::db;
 
-pub fn consumers(pool: PgPool) -> Vec<(QueueSpec, Handler)> {
-    let handler: Handler = Arc::new(move |message| {
-        let pool = pool.clone();
-        Box::pin(async move { user_deleted(&pool, message).await })
-    });
-    vec![(GRIDS_USER_DELETED, handler)]
-}
+/// A deleted user's grids go with them.
+pub struct EraseGrids;
 
-/// Erase the deleted user's grids.
-async fn user_deleted(pool: &PgPool, message: Message) -> Result<(), HandlerError> {
-    let event: UserDeleted = message.decode(UserDeleted::TYPE)?;
-    let mut conn = pool
-        .get()
-        .await
-        .map_err(|e| HandlerError::Transient(e.into()))?;
-    if db::grids::erase_user(&mut conn, &event).await? {
-        tracing::info!(user.id = %event.user_id, "erased the deleted user's grids");
+impl EraseUser for EraseGrids {
+    const SERVICE: &'static str = "grids";
+
+    async fn erase(&self, tx: &mut Tx, user: &UserId) -> Result<(), DbError> {
+        db::grids::erase_owner(tx, user).await
     }
-    Ok(())
 }

@@ -12,66 +12,53 @@ pub mod openapi;
 mod routes;
 mod state;
 
-use std::net::TcpListener;
-use std::sync::Arc;
-
-use actix_web::web;
-use auth_client::{AuthClient, JwksVerifier};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use gridlink_access_token::AccessTokens;
-use gridlink_http::{Application, Metrics, Readiness};
+use gridlink_events::topology::GRIDS_USER_DELETED;
+use gridlink_service::{Application, Erasure, Kit, KitConfig, Service, Spec, consume_once};
 
 pub use config::Config;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub async fn migrate(config: &Config) -> anyhow::Result<Vec<String>> {
-    gridlink_db::run_migrations(&config.database_url, MIGRATIONS).await
+pub const SPEC: Spec = Spec {
+    name: "grids",
+    port: 8082,
+    admin_port: 9082,
+    migrations: Some(gridlink_db::Migrations(&MIGRATIONS)),
+};
+
+/// Builds the service: its pool, consumers and listeners.
+pub async fn build(config: Config) -> anyhow::Result<Application> {
+    let kit = Kit::new(&SPEC, config.kit)?;
+    let db = kit.database().clone();
+    kit.data(state::AppState {
+        db: db.clone(),
+        cursors: config.cursors,
+    })
+    .access_tokens(config.tokens.verifier())
+    .consumer(consume_once(
+        GRIDS_USER_DELETED,
+        db,
+        Erasure(events::EraseGrids),
+    ))
+    .serve(routes::configure)
 }
 
-/// Builds the service: its pool, background event tasks and HTTP server.
-pub async fn build(config: Config) -> anyhow::Result<Application> {
-    let database = gridlink_db::build_pool(&config.database_url, &config.pool)?;
-    let verifier = JwksVerifier::new(
-        AuthClient::new(config.auth.clone()),
-        &config.tokens.issuer,
-        &config.tokens.audience,
-    );
-    let state = web::Data::new(state::AppState {
-        pool: database.pool.clone(),
-        cursors: config.cursors.clone(),
-    });
-    let access_tokens = web::Data::new(AccessTokens(Arc::new(verifier)));
-    let internal_tokens = web::Data::new(config.internal_tokens.clone());
-    let metrics = Metrics::new("grids", Some(database.clone()));
-    let mut readiness = Readiness::new().database(database.pool.clone());
-    if let Some(settings) = config.events.clone() {
-        let consumers = events::consumers(database.pool.clone());
-        let event_metrics = gridlink_events::EventMetrics::register(metrics.registry());
-        let broker = gridlink_events::start(
-            config.database_url.clone(),
-            settings,
-            consumers,
-            event_metrics,
-        );
-        readiness = readiness.check("broker", gridlink_events::readiness(broker));
-    }
-    let readiness = web::Data::new(readiness);
-    let metrics = web::Data::new(metrics);
+pub struct Grids;
 
-    let listener = TcpListener::bind(config.http.addr)?;
-    let server = gridlink_http::server(
-        listener,
-        config.http.workers,
-        routes::configure,
-        move |cfg| {
-            cfg.app_data(state.clone())
-                .app_data(access_tokens.clone())
-                .app_data(internal_tokens.clone())
-                .app_data(metrics.clone())
-                .app_data(readiness.clone());
-        },
-    )?;
-    tracing::info!(port = server.port(), "grids service listening");
-    Ok(server)
+impl Service for Grids {
+    const SPEC: Spec = SPEC;
+    type Config = Config;
+
+    fn config() -> Result<Config, gridlink_config::ConfigError> {
+        Config::from_env()
+    }
+
+    fn kit_config(config: &Config) -> &KitConfig {
+        &config.kit
+    }
+
+    fn build(config: Config) -> impl Future<Output = anyhow::Result<Application>> + Send {
+        build(config)
+    }
 }

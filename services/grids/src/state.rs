@@ -1,8 +1,8 @@
-use gridlink_db::PgPool;
-use gridlink_ids::CursorCodec;
+use gridlink_db::Database;
+use gridlink_service::CursorCodec;
 
 /// What every handler shares.
 pub struct AppState {
-    pub pool: PgPool,
+    pub db: Database,
     pub cursors: CursorCodec,
 }

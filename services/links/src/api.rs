@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use gridlink_ids::{GridSlug, LinkSlug};
+use gridlink_service::Page;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -62,10 +64,8 @@ pub struct ReorderLinks {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LinkView {
-    #[schema(example = "li_0123456789abcdef0123456789abcdef")]
-    pub slug: String,
-    #[schema(example = "gr_0123456789abcdef0123456789abcdef")]
-    pub grid: String,
+    pub slug: LinkSlug,
+    pub grid: GridSlug,
     pub title: String,
     pub url: String,
     pub background: Option<String>,
@@ -82,6 +82,15 @@ pub struct LinkPage {
     pub items: Vec<LinkView>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+impl From<Page<LinkView>> for LinkPage {
+    fn from(page: Page<LinkView>) -> Self {
+        Self {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -107,7 +116,7 @@ pub struct BatchRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchResponse {
     /// Every requested grid, with its live links in order (empty when none).
-    pub grids: HashMap<String, Vec<LinkView>>,
+    pub grids: HashMap<GridSlug, Vec<LinkView>>,
 }
 
 impl From<Link> for LinkView {

@@ -12,68 +12,56 @@ pub mod openapi;
 mod routes;
 mod state;
 
-use std::net::TcpListener;
-use std::sync::Arc;
-
-use actix_web::web;
-use auth_client::{AuthClient, JwksVerifier};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use gridlink_access_token::AccessTokens;
-use gridlink_http::{Application, Metrics, Readiness};
+use gridlink_events::topology::{LINKS_GRID_DELETED, LINKS_USER_DELETED};
+use gridlink_service::{Application, Erasure, Kit, KitConfig, Service, Spec, consume_once};
 use grids_client::GridsClient;
 
 pub use config::Config;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub async fn migrate(config: &Config) -> anyhow::Result<Vec<String>> {
-    gridlink_db::run_migrations(&config.database_url, MIGRATIONS).await
+pub const SPEC: Spec = Spec {
+    name: "links",
+    port: 8083,
+    admin_port: 9083,
+    migrations: Some(gridlink_db::Migrations(&MIGRATIONS)),
+};
+
+/// Builds the service: its pool, consumers and listeners.
+pub async fn build(config: Config) -> anyhow::Result<Application> {
+    let kit = Kit::new(&SPEC, config.kit)?;
+    let db = kit.database().clone();
+    kit.data(state::AppState {
+        db: db.clone(),
+        cursors: config.cursors,
+        grids: GridsClient::new(config.grids),
+    })
+    .access_tokens(config.tokens.verifier())
+    .consumer(consume_once(
+        LINKS_USER_DELETED,
+        db.clone(),
+        Erasure(events::EraseLinks),
+    ))
+    .consumer(consume_once(LINKS_GRID_DELETED, db, events::RetireGrid))
+    .serve(routes::configure)
 }
 
-/// Builds the service: its pool, background event tasks and HTTP server.
-pub async fn build(config: Config) -> anyhow::Result<Application> {
-    let database = gridlink_db::build_pool(&config.database_url, &config.pool)?;
-    let verifier = JwksVerifier::new(
-        AuthClient::new(config.auth.clone()),
-        &config.tokens.issuer,
-        &config.tokens.audience,
-    );
-    let state = web::Data::new(state::AppState {
-        pool: database.pool.clone(),
-        cursors: config.cursors.clone(),
-        grids: GridsClient::new(config.grids.clone()),
-    });
-    let access_tokens = web::Data::new(AccessTokens(Arc::new(verifier)));
-    let internal_tokens = web::Data::new(config.internal_tokens.clone());
-    let metrics = Metrics::new("links", Some(database.clone()));
-    let mut readiness = Readiness::new().database(database.pool.clone());
-    if let Some(settings) = config.events.clone() {
-        let consumers = events::consumers(database.pool.clone());
-        let event_metrics = gridlink_events::EventMetrics::register(metrics.registry());
-        let broker = gridlink_events::start(
-            config.database_url.clone(),
-            settings,
-            consumers,
-            event_metrics,
-        );
-        readiness = readiness.check("broker", gridlink_events::readiness(broker));
-    }
-    let readiness = web::Data::new(readiness);
-    let metrics = web::Data::new(metrics);
+pub struct Links;
 
-    let listener = TcpListener::bind(config.http.addr)?;
-    let server = gridlink_http::server(
-        listener,
-        config.http.workers,
-        routes::configure,
-        move |cfg| {
-            cfg.app_data(state.clone())
-                .app_data(access_tokens.clone())
-                .app_data(internal_tokens.clone())
-                .app_data(metrics.clone())
-                .app_data(readiness.clone());
-        },
-    )?;
-    tracing::info!(port = server.port(), "links service listening");
-    Ok(server)
+impl Service for Links {
+    const SPEC: Spec = SPEC;
+    type Config = Config;
+
+    fn config() -> Result<Config, gridlink_config::ConfigError> {
+        Config::from_env()
+    }
+
+    fn kit_config(config: &Config) -> &KitConfig {
+        &config.kit
+    }
+
+    fn build(config: Config) -> impl Future<Output = anyhow::Result<Application>> + Send {
+        build(config)
+    }
 }

@@ -1,10 +1,10 @@
-use gridlink_db::PgPool;
-use gridlink_ids::CursorCodec;
+use gridlink_db::Database;
+use gridlink_service::CursorCodec;
 use grids_client::GridsClient;
 
 /// What every handler shares.
 pub struct AppState {
-    pub pool: PgPool,
+    pub db: Database,
     pub cursors: CursorCodec,
     pub grids: GridsClient,
 }

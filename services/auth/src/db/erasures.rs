@@ -2,38 +2,34 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
-use gridlink_events::{UserErased, idempotency};
+use diesel_async::RunQueryDsl;
+use gridlink_db::DbError;
+use gridlink_events::UserErased;
+use gridlink_ids::UserId;
 
 use super::Conn;
 use super::schema::{deleted_users, erasures};
 
-/// Records a service's confirmation; a redelivered event does nothing.
-pub async fn record(conn: &mut Conn, event: &UserErased) -> QueryResult<()> {
-    let event = event.clone();
-    conn.transaction(async move |conn| {
-        if idempotency::first_delivery(conn, event.event_id).await? {
-            diesel::insert_into(erasures::table)
-                .values((
-                    erasures::user_id.eq(&event.user_id),
-                    erasures::service.eq(&event.service),
-                    erasures::erased_at.eq(event.erased_at),
-                ))
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
-        }
-        Ok(())
-    })
-    .await
+/// Records a service's confirmation (once per service).
+pub async fn record(conn: &mut Conn, event: &UserErased) -> Result<(), DbError> {
+    diesel::insert_into(erasures::table)
+        .values((
+            erasures::user_id.eq(&event.user_id),
+            erasures::service.eq(&event.service),
+            erasures::erased_at.eq(event.erased_at),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// When the user was deleted and which services confirmed erasure since;
 /// `None` for a user that was never deleted.
 pub async fn status(
     conn: &mut Conn,
-    user_id: &str,
-) -> QueryResult<Option<(DateTime<Utc>, Vec<(String, DateTime<Utc>)>)>> {
+    user_id: &UserId,
+) -> Result<Option<(DateTime<Utc>, Vec<(String, DateTime<Utc>)>)>, DbError> {
     let Some(deleted_at) = deleted_users::table
         .find(user_id)
         .select(deleted_users::deleted_at)

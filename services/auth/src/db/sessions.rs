@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use gridlink_db::DbError;
+use gridlink_ids::UserId;
 use uuid::Uuid;
 
 use super::Conn;
@@ -18,17 +20,17 @@ pub struct NewRefreshToken {
     pub expires_at: DateTime<Utc>,
 }
 
-pub async fn insert(conn: &mut Conn, token: NewRefreshToken) -> QueryResult<()> {
+pub async fn insert(conn: &mut Conn, token: NewRefreshToken) -> Result<(), DbError> {
     diesel::insert_into(refresh_tokens::table)
         .values(token)
         .execute(conn)
-        .await
-        .map(|_| ())
+        .await?;
+    Ok(())
 }
 
 pub enum Rotation {
     /// The token was live: it is now used, and its successor is stored.
-    Rotated { user_slug: String },
+    Rotated { user: UserId },
     /// The token was already used or revoked: its family is now revoked.
     Reused,
     /// Unknown or expired.
@@ -42,8 +44,8 @@ pub async fn rotate(
     presented_hash: Vec<u8>,
     next_hash: Vec<u8>,
     next_expires_at: DateTime<Utc>,
-) -> QueryResult<Rotation> {
-    conn.transaction(async move |conn| {
+) -> Result<Rotation, DbError> {
+    conn.transaction::<_, DbError, _>(async move |conn| {
         let claimed: Option<(i64, Uuid)> = diesel::update(
             refresh_tokens::table
                 .filter(refresh_tokens::token_hash.eq(&presented_hash))
@@ -58,10 +60,10 @@ pub async fn rotate(
         .optional()?;
 
         if let Some((user_id, family_id)) = claimed {
-            let user_slug = users::table
+            let user = users::table
                 .find(user_id)
                 .select(users::slug)
-                .first::<String>(conn)
+                .first::<UserId>(conn)
                 .await?;
             insert(
                 conn,
@@ -73,7 +75,7 @@ pub async fn rotate(
                 },
             )
             .await?;
-            return Ok(Rotation::Rotated { user_slug });
+            return Ok(Rotation::Rotated { user });
         }
 
         let known: Option<(Uuid, Option<DateTime<Utc>>)> = refresh_tokens::table
@@ -94,7 +96,7 @@ pub async fn rotate(
 }
 
 /// Revokes the family of the presented token (logout). Unknown tokens are ignored.
-pub async fn revoke_family_of(conn: &mut Conn, presented_hash: &[u8]) -> QueryResult<()> {
+pub async fn revoke_family_of(conn: &mut Conn, presented_hash: &[u8]) -> Result<(), DbError> {
     let family: Option<Uuid> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(presented_hash))
         .select(refresh_tokens::family_id)
@@ -107,7 +109,7 @@ pub async fn revoke_family_of(conn: &mut Conn, presented_hash: &[u8]) -> QueryRe
     Ok(())
 }
 
-async fn revoke_family(conn: &mut Conn, family_id: Uuid) -> QueryResult<()> {
+async fn revoke_family(conn: &mut Conn, family_id: Uuid) -> Result<(), DbError> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
@@ -115,11 +117,11 @@ async fn revoke_family(conn: &mut Conn, family_id: Uuid) -> QueryResult<()> {
     )
     .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
     .execute(conn)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(())
 }
 
-pub async fn revoke_all_for_user(conn: &mut Conn, user_id: i64) -> QueryResult<()> {
+pub async fn revoke_all_for_user(conn: &mut Conn, user_id: i64) -> Result<(), DbError> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
@@ -127,6 +129,6 @@ pub async fn revoke_all_for_user(conn: &mut Conn, user_id: i64) -> QueryResult<(
     )
     .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
     .execute(conn)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(())
 }

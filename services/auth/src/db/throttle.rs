@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
+use gridlink_db::DbError;
 
 use super::Conn;
 use super::schema::login_throttle;
@@ -25,7 +26,7 @@ pub async fn spend(
     conn: &mut Conn,
     limits: &[Limit<'_>],
     window: chrono::Duration,
-) -> QueryResult<Option<DateTime<Utc>>> {
+) -> Result<Option<DateTime<Utc>>, DbError> {
     let window_start_cutoff = Utc::now() - window;
     let rows: Vec<_> = limits
         .iter()
@@ -71,7 +72,7 @@ pub async fn spend(
 }
 
 /// Gives back an attempt [`spend`] counted that turned out right.
-pub async fn refund(conn: &mut Conn, key: &str) -> QueryResult<()> {
+pub async fn refund(conn: &mut Conn, key: &str) -> Result<(), DbError> {
     diesel::update(
         login_throttle::table
             .filter(login_throttle::key.eq(key))
@@ -79,14 +80,14 @@ pub async fn refund(conn: &mut Conn, key: &str) -> QueryResult<()> {
     )
     .set(login_throttle::failures.eq(login_throttle::failures - 1))
     .execute(conn)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(())
 }
 
 /// Clears an account's counter after a successful login.
-pub async fn clear(conn: &mut Conn, key: &str) -> QueryResult<()> {
+pub async fn clear(conn: &mut Conn, key: &str) -> Result<(), DbError> {
     diesel::delete(login_throttle::table.filter(login_throttle::key.eq(key)))
         .execute(conn)
-        .await
-        .map(|_| ())
+        .await?;
+    Ok(())
 }

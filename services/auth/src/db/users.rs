@@ -1,9 +1,9 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use gridlink_db::DbError;
 use gridlink_events::UserDeleted;
-use gridlink_problem::ApiError;
+use gridlink_ids::{UserId, Username};
 
 use super::Conn;
 use super::schema::{deleted_users, lower, users};
@@ -12,7 +12,7 @@ use super::schema::{deleted_users, lower, users};
 #[diesel(table_name = users)]
 pub struct User {
     pub id: i64,
-    pub slug: String,
+    pub slug: UserId,
     pub username: String,
     pub email: String,
     pub display_name: String,
@@ -24,7 +24,7 @@ pub struct User {
 #[derive(Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
-    pub slug: &'a str,
+    pub slug: &'a UserId,
     pub username: &'a str,
     pub email: &'a str,
     pub display_name: &'a str,
@@ -33,34 +33,43 @@ pub struct NewUser<'a> {
 
 #[derive(AsChangeset, Default)]
 #[diesel(table_name = users)]
-pub struct ProfileChanges {
-    pub display_name: Option<String>,
-    pub bio: Option<String>,
+pub struct ProfileChanges<'a> {
+    pub display_name: Option<&'a str>,
+    pub bio: Option<&'a str>,
 }
 
-/// Inserts a user; a taken username or email is a 409 naming the field.
-pub async fn insert(conn: &mut Conn, user: NewUser<'_>) -> Result<User, ApiError> {
-    diesel::insert_into(users::table)
+/// Which unique field a refused insert collided with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    Username,
+    Email,
+}
+
+impl Taken {
+    /// The field a unique constraint of the users table guards.
+    pub fn of(error: &DbError) -> Option<Self> {
+        error.constraint().map(|c| {
+            if c.contains("email") {
+                Self::Email
+            } else {
+                Self::Username
+            }
+        })
+    }
+}
+
+/// Inserts a user; a taken username or email is a `Conflict` ([`Taken::of`] names it).
+pub async fn insert(conn: &mut Conn, user: NewUser<'_>) -> Result<User, DbError> {
+    Ok(diesel::insert_into(users::table)
         .values(&user)
         .returning(User::as_returning())
         .get_result(conn)
-        .await
-        .map_err(|e| match e {
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
-                match info.constraint_name() {
-                    Some(c) if c.contains("email") => {
-                        ApiError::conflict("email", "this email is already registered")
-                    }
-                    _ => ApiError::conflict("username", "this username is taken"),
-                }
-            }
-            other => other.into(),
-        })
+        .await?)
 }
 
 /// By username (canonical lowercase) or by email, ignoring case.
-pub async fn find_by_login(conn: &mut Conn, login: &str) -> QueryResult<Option<User>> {
-    users::table
+pub async fn find_by_login(conn: &mut Conn, login: &str) -> Result<Option<User>, DbError> {
+    Ok(users::table
         .filter(
             users::username
                 .eq(login.to_ascii_lowercase())
@@ -69,73 +78,72 @@ pub async fn find_by_login(conn: &mut Conn, login: &str) -> QueryResult<Option<U
         .select(User::as_select())
         .first(conn)
         .await
-        .optional()
+        .optional()?)
 }
 
-pub async fn find_by_slug(conn: &mut Conn, slug: &str) -> QueryResult<Option<User>> {
-    users::table
-        .filter(users::slug.eq(slug))
+pub async fn find_by_id(conn: &mut Conn, id: &UserId) -> Result<Option<User>, DbError> {
+    Ok(users::table
+        .filter(users::slug.eq(id))
         .select(User::as_select())
         .first(conn)
         .await
-        .optional()
+        .optional()?)
 }
 
-/// `username` in any case; anything that cannot be a username finds nobody.
-pub async fn find_by_username(conn: &mut Conn, username: &str) -> QueryResult<Option<User>> {
-    let Ok(username) = crate::domain::username(username) else {
-        return Ok(None);
-    };
-    users::table
-        .filter(users::username.eq(username))
+pub async fn find_by_username(
+    conn: &mut Conn,
+    username: &Username,
+) -> Result<Option<User>, DbError> {
+    Ok(users::table
+        .filter(users::username.eq(username.as_str()))
         .select(User::as_select())
         .first(conn)
         .await
-        .optional()
+        .optional()?)
 }
 
-pub async fn find_many_by_slug(conn: &mut Conn, slugs: &[String]) -> QueryResult<Vec<User>> {
-    users::table
-        .filter(users::slug.eq_any(slugs))
+pub async fn find_many(conn: &mut Conn, ids: &[UserId]) -> Result<Vec<User>, DbError> {
+    Ok(users::table
+        .filter(users::slug.eq_any(ids))
         .select(User::as_select())
         .load(conn)
-        .await
+        .await?)
 }
 
 pub async fn update_profile(
     conn: &mut Conn,
     id: i64,
-    changes: ProfileChanges,
-) -> QueryResult<User> {
+    changes: ProfileChanges<'_>,
+) -> Result<User, DbError> {
     if changes.display_name.is_none() && changes.bio.is_none() {
-        return users::table
+        return Ok(users::table
             .find(id)
             .select(User::as_select())
             .first(conn)
-            .await;
+            .await?);
     }
-    diesel::update(users::table.find(id))
+    Ok(diesel::update(users::table.find(id))
         .set((&changes, users::updated_at.eq(diesel::dsl::now)))
         .returning(User::as_returning())
         .get_result(conn)
-        .await
+        .await?)
 }
 
-pub async fn set_password_hash(conn: &mut Conn, id: i64, hash: &str) -> QueryResult<()> {
+pub async fn set_password_hash(conn: &mut Conn, id: i64, hash: &str) -> Result<(), DbError> {
     diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(hash),
             users::updated_at.eq(diesel::dsl::now),
         ))
         .execute(conn)
-        .await
-        .map(|_| ())
+        .await?;
+    Ok(())
 }
 
 /// Changes the password and revokes every refresh token of the user, atomically.
-pub async fn change_password(conn: &mut Conn, id: i64, hash: &str) -> QueryResult<()> {
+pub async fn change_password(conn: &mut Conn, id: i64, hash: &str) -> Result<(), DbError> {
     let hash = hash.to_owned();
-    conn.transaction(async move |conn| {
+    conn.transaction::<_, DbError, _>(async move |conn| {
         set_password_hash(conn, id, &hash).await?;
         super::sessions::revoke_all_for_user(conn, id).await
     })
@@ -145,9 +153,9 @@ pub async fn change_password(conn: &mut Conn, id: i64, hash: &str) -> QueryResul
 /// Deletes the user (their refresh tokens go with them), keeps a tombstone of
 /// the public id, and writes `user.deleted` to the outbox, all in one
 /// transaction: the event exists exactly when the deletion committed.
-pub async fn delete(conn: &mut Conn, user: &User) -> QueryResult<UserDeleted> {
+pub async fn delete(conn: &mut Conn, user: &User) -> Result<UserDeleted, DbError> {
     let (id, slug) = (user.id, user.slug.clone());
-    conn.transaction(async move |conn| {
+    conn.transaction::<_, DbError, _>(async move |conn| {
         diesel::delete(users::table.find(id)).execute(conn).await?;
         diesel::insert_into(deleted_users::table)
             .values(deleted_users::slug.eq(&slug))

@@ -1,16 +1,29 @@
 //! Routes for the other services (service token required).
 
 use actix_web::{HttpResponse, get, web};
-use gridlink_ids::{SlugKind, is_slug};
-use gridlink_problem::{ApiError, ProblemSchema};
+use gridlink_http::Query;
+use gridlink_http::openapi::ProblemSchema;
+use gridlink_ids::UserId;
+use gridlink_problem::ApiError;
 use gridlink_service_auth::InternalCaller;
 use serde::Deserialize;
 
+use super::users::{no_such_user, username};
 use crate::api::{ErasureStatus, PublicUser, ServiceErasure, UserBatch};
+use crate::db::users::User;
 use crate::db::{erasures, users};
 use crate::state::AppState;
 
 const MAX_BATCH: usize = 100;
+
+/// The live user with this username (any case), or 404.
+pub(super) async fn by_username(state: &AppState, raw: &str) -> Result<User, ApiError> {
+    let username = username(raw)?;
+    let mut conn = state.db.conn().await?;
+    users::find_by_username(&mut conn, &username)
+        .await?
+        .ok_or_else(no_such_user)
+}
 
 /// A user by username (the gateway's profile page).
 #[utoipa::path(
@@ -28,10 +41,7 @@ pub async fn user_by_username(
     state: web::Data<AppState>,
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
-    let user = users::find_by_username(&mut conn, &username)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no such user".into()))?;
+    let user = by_username(&state, &username).await?;
     Ok(HttpResponse::Ok().json(PublicUser::from(user)))
 }
 
@@ -56,25 +66,24 @@ pub struct IdsQuery {
 pub async fn users_by_ids(
     _caller: InternalCaller,
     state: web::Data<AppState>,
-    query: web::Query<IdsQuery>,
+    query: Query<IdsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let ids: Vec<String> = query
+    let ids = query
         .ids
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
+        .map(UserId::parse)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::invalid_field("ids", e.to_string()))?;
     if ids.len() > MAX_BATCH {
-        return Err(ApiError::bad_request(format!(
-            "at most {MAX_BATCH} ids per request"
-        )));
+        return Err(ApiError::invalid_field(
+            "ids",
+            format!("at most {MAX_BATCH} ids per request"),
+        ));
     }
-    if let Some(bad) = ids.iter().find(|id| !is_slug(SlugKind::User, id)) {
-        return Err(ApiError::bad_request(format!("`{bad}` is not a user id")));
-    }
-    let mut conn = state.pool.get().await?;
-    let items = users::find_many_by_slug(&mut conn, &ids)
+    let mut conn = state.db.conn().await?;
+    let items = users::find_many(&mut conn, &ids)
         .await?
         .into_iter()
         .map(PublicUser::from)
@@ -99,13 +108,12 @@ pub async fn erasure_status(
     state: web::Data<AppState>,
     user_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if !is_slug(SlugKind::User, &user_id) {
-        return Err(ApiError::NotFound("no deleted user with this id".into()));
-    }
-    let mut conn = state.pool.get().await?;
+    let not_deleted = || ApiError::NotFound("no deleted user with this id".into());
+    let user_id = UserId::parse(&user_id).map_err(|_| not_deleted())?;
+    let mut conn = state.db.conn().await?;
     let (deleted_at, confirmed) = erasures::status(&mut conn, &user_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound("no deleted user with this id".into()))?;
+        .ok_or_else(not_deleted)?;
     let pending: Vec<String> = state
         .erasure_services
         .iter()
@@ -113,7 +121,7 @@ pub async fn erasure_status(
         .cloned()
         .collect();
     Ok(HttpResponse::Ok().json(ErasureStatus {
-        user_id: user_id.into_inner(),
+        user_id,
         deleted_at,
         complete: pending.is_empty(),
         pending,

@@ -1,11 +1,17 @@
 //! HTTP handlers. Each is a thin adapter: parse, call the queries or the
-//! credential check, shape the answer.
+//! credential check, shape the answer. The layers' own errors become
+//! problem+json here and nowhere else.
 
 mod internal;
 mod sessions;
 mod users;
 
+use gridlink_problem::ApiError;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::credentials::CheckError;
+use crate::passwords::HashError;
+use crate::tokens::SessionError;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(sessions::signup)
@@ -21,4 +27,38 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(internal::user_by_username)
         .service(internal::users_by_ids)
         .service(internal::erasure_status);
+}
+
+impl From<HashError> for ApiError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Busy => ApiError::unavailable(error.to_string()),
+            HashError::Failed(cause) => {
+                ApiError::Internal(cause.context("password hashing failed"))
+            }
+        }
+    }
+}
+
+impl From<CheckError> for ApiError {
+    fn from(error: CheckError) -> Self {
+        match error {
+            CheckError::Throttled { reopens } => ApiError::LoginThrottled {
+                detail: error.to_string(),
+                retry_after_secs: CheckError::retry_after_secs(reopens),
+            },
+            CheckError::Hash(e) => e.into(),
+            CheckError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<SessionError> for ApiError {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::InvalidRefresh => ApiError::InvalidCredentials(error.to_string()),
+            SessionError::Db(e) => e.into(),
+            SessionError::Sign(e) => ApiError::Internal(anyhow::Error::new(e)),
+        }
+    }
 }

@@ -2,20 +2,25 @@
 
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use gridlink_http::openapi::ProblemSchema;
 use gridlink_http::{Json, client_ip};
-use gridlink_ids::{SlugKind, new_slug};
-use gridlink_problem::{ApiError, Fields, ProblemSchema};
+use gridlink_ids::UserId;
+use gridlink_problem::ApiError;
 
 use crate::api::{
     LoginRequest, PrivateUser, RefreshRequest, SignupRequest, SignupResponse, TokenPair,
 };
 use crate::credentials::{self, Attempt};
 use crate::db::sessions;
-use crate::db::users::{self, NewUser};
-use crate::domain;
+use crate::db::users::{self, NewUser, Taken};
+use crate::domain::Signup;
 use crate::passwords::Verified;
 use crate::state::AppState;
-use crate::tokens::{hash_refresh_token, invalid_refresh};
+use crate::tokens::hash_refresh_token;
+
+fn invalid_login() -> ApiError {
+    ApiError::InvalidCredentials("invalid login or password".into())
+}
 
 /// Create an account and start a session.
 #[utoipa::path(
@@ -31,39 +36,26 @@ pub async fn signup(
     state: web::Data<AppState>,
     body: Json<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let mut fields = Fields::default();
-    let username = fields.check("username", domain::username(&body.username));
-    let email = fields.check("email", domain::email(&body.email));
-    let display_name = match &body.display_name {
-        Some(name) => fields.check("display_name", domain::display_name(name)),
-        None => username.clone(),
-    };
-    fields.check(
-        "password",
-        domain::new_password(&body.password, &[&body.username, &body.email]),
-    );
-    fields.finish()?;
-    let (username, email, display_name) = (
-        username.unwrap_or_default(),
-        email.unwrap_or_default(),
-        display_name.unwrap_or_default(),
-    );
-
-    let password_hash = state.passwords.hash(body.password).await?;
-    let slug = new_slug(SlugKind::User);
-    let mut conn = state.pool.get().await?;
+    let signup = Signup::try_from(body.into_inner())?;
+    let password_hash = state.passwords.hash(signup.password).await?;
+    let id = UserId::generate();
+    let mut conn = state.db.conn().await?;
     let user = users::insert(
         &mut conn,
         NewUser {
-            slug: &slug,
-            username: &username,
-            email: &email,
-            display_name: &display_name,
+            slug: &id,
+            username: &signup.username,
+            email: signup.email.as_str(),
+            display_name: &signup.display_name,
             password_hash: &password_hash,
         },
     )
-    .await?;
+    .await
+    .map_err(|e| match Taken::of(&e) {
+        Some(Taken::Email) => ApiError::conflict("email", "this email is already registered"),
+        Some(Taken::Username) => ApiError::conflict("username", "this username is taken"),
+        None => e.into(),
+    })?;
     let tokens = state
         .issuer
         .start_session(&mut conn, user.id, &user.slug)
@@ -94,10 +86,10 @@ pub async fn login(
     let body = body.into_inner();
     // No account has such a login; PostgreSQL text cannot even hold a NUL.
     if body.login.len() > 254 || body.login.chars().any(char::is_control) {
-        return Err(ApiError::Unauthorized("invalid login or password".into()));
+        return Err(invalid_login());
     }
     let user = {
-        let mut conn = state.pool.get().await?;
+        let mut conn = state.db.conn().await?;
         users::find_by_login(&mut conn, &body.login).await?
     };
     let account_key = match &user {
@@ -106,12 +98,20 @@ pub async fn login(
     };
     let attempt = Attempt::new(account_key, client_ip(&req, &state.trusted_proxies));
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let verified = credentials::check(&state, &attempt, stored, body.password).await?;
+    let verified = credentials::check(
+        &state.db,
+        &state.passwords,
+        &state.throttle,
+        &attempt,
+        stored,
+        body.password,
+    )
+    .await?;
 
     let (Verified::Yes { rehash }, Some(user)) = (verified, user) else {
-        return Err(ApiError::Unauthorized("invalid login or password".into()));
+        return Err(invalid_login());
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db.conn().await?;
     if let Some(hash) = rehash {
         users::set_password_hash(&mut conn, user.id, &hash).await?;
     }
@@ -138,9 +138,9 @@ pub async fn refresh(
     body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     if body.refresh_token.is_empty() || body.refresh_token.len() > 256 {
-        return Err(invalid_refresh());
+        return Err(crate::tokens::SessionError::InvalidRefresh.into());
     }
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db.conn().await?;
     let tokens = state.issuer.rotate(&mut conn, &body.refresh_token).await?;
     Ok(HttpResponse::Ok().json(tokens))
 }
@@ -156,7 +156,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db.conn().await?;
     sessions::revoke_family_of(&mut conn, &hash_refresh_token(&body.refresh_token)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

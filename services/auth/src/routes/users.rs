@@ -1,26 +1,27 @@
 //! The signed-in user's own account, and public profiles.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, put, web};
-use gridlink_access_token::Authenticated;
-use gridlink_http::{Json, client_ip};
-use gridlink_problem::{ApiError, Fields, ProblemSchema};
+use gridlink_http::openapi::ProblemSchema;
+use gridlink_http::{Authenticated, Json, client_ip};
+use gridlink_ids::{At, Username};
+use gridlink_problem::ApiError;
 
 use crate::api::{
     ChangePasswordRequest, DeleteAccountRequest, PrivateUser, PublicUser, UpdateMeRequest,
 };
 use crate::credentials::{self, Attempt};
 use crate::db::users::{self, ProfileChanges, User};
-use crate::domain;
+use crate::domain::{self, ProfileUpdate};
 use crate::passwords::Verified;
 use crate::state::AppState;
 
 /// The account behind a valid access token; a deleted account is a 401, so
 /// tokens of a deleted user stop working at once.
 async fn account(state: &AppState, auth: &Authenticated) -> Result<User, ApiError> {
-    let mut conn = state.pool.get().await?;
-    users::find_by_slug(&mut conn, &auth.user_id)
+    let mut conn = state.db.conn().await?;
+    users::find_by_id(&mut conn, &auth.user_id)
         .await?
-        .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".into()))
+        .ok_or(ApiError::AccountGone)
 }
 
 /// Re-checks the password of a signed-in user before a sensitive change.
@@ -34,7 +35,16 @@ async fn confirm_password(
         format!("user:{}", user.slug),
         client_ip(req, &state.trusted_proxies),
     );
-    match credentials::check(state, &attempt, Some(user.password_hash.clone()), password).await? {
+    let verified = credentials::check(
+        &state.db,
+        &state.passwords,
+        &state.throttle,
+        &attempt,
+        Some(user.password_hash.clone()),
+        password,
+    )
+    .await?;
+    match verified {
         Verified::Yes { .. } => Ok(()),
         Verified::No => Err(ApiError::Forbidden("the password is incorrect".into())),
     }
@@ -74,17 +84,13 @@ pub async fn patch_me(
     auth: Authenticated,
     body: Json<UpdateMeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let mut fields = Fields::default();
-    let changes = ProfileChanges {
-        display_name: body
-            .display_name
-            .and_then(|d| fields.check("display_name", domain::display_name(&d))),
-        bio: body.bio.and_then(|b| fields.check("bio", domain::bio(&b))),
-    };
-    fields.finish()?;
+    let update = ProfileUpdate::try_from(body.into_inner())?;
     let user = account(&state, &auth).await?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db.conn().await?;
+    let changes = ProfileChanges {
+        display_name: update.display_name.as_deref(),
+        bio: update.bio.as_deref(),
+    };
     let user = users::update_profile(&mut conn, user.id, changes).await?;
     Ok(HttpResponse::Ok().json(PrivateUser::from(user)))
 }
@@ -110,15 +116,10 @@ pub async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let user = account(&state, &auth).await?;
-    let mut fields = Fields::default();
-    fields.check(
-        "new_password",
-        domain::new_password(&body.new_password, &[&user.username, &user.email]),
-    );
-    fields.finish()?;
+    domain::new_password(&body.new_password, &[&user.username, &user.email]).at("new_password")?;
     confirm_password(&state, &req, &user, body.current_password).await?;
     let hash = state.passwords.hash(body.new_password).await?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db.conn().await?;
     users::change_password(&mut conn, user.id, &hash).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -145,7 +146,7 @@ pub async fn delete_me(
 ) -> Result<HttpResponse, ApiError> {
     let user = account(&state, &auth).await?;
     confirm_password(&state, &req, &user, body.into_inner().password).await?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db.conn().await?;
     let event = users::delete(&mut conn, &user).await?;
     tracing::info!(user.id = %user.slug, event.id = %event.event_id, "account deleted");
     Ok(HttpResponse::Accepted().finish())
@@ -165,9 +166,15 @@ pub async fn public_user(
     state: web::Data<AppState>,
     username: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
-    let user = users::find_by_username(&mut conn, &username)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no such user".into()))?;
+    let user = super::internal::by_username(&state, &username).await?;
     Ok(HttpResponse::Ok().json(PublicUser::from(user)))
+}
+
+/// A username from a path; anything that cannot be one names nobody.
+pub(super) fn username(raw: &str) -> Result<Username, ApiError> {
+    Username::parse(raw).map_err(|_| no_such_user())
+}
+
+pub(super) fn no_such_user() -> ApiError {
+    ApiError::NotFound("no such user".into())
 }

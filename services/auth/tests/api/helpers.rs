@@ -1,7 +1,6 @@
 use std::time::Duration;
 
 use auth::Config;
-use diesel_async::RunQueryDsl;
 use gridlink_config::Secret;
 use gridlink_db::testing::TestDatabase;
 use serde_json::{Value, json};
@@ -12,26 +11,19 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    pub db: TestDatabase,
+    /// The service, with its database.
+    pub auth: gridlink_test_support::Running,
     /// The private key the server signs with, so tests can forge tokens.
     pub signing_pem: String,
     pub config: Config,
-    handle: actix_web::dev::ServerHandle,
 }
 
 /// Options a test may change before the server starts.
 pub fn test_config(db: &TestDatabase, signing_pem: &str) -> Config {
     let mut config = Config::from_env().expect("the default configuration is valid");
-    config.http.addr = "127.0.0.1:0".parse().unwrap();
-    config.http.workers = 1;
-    config.database_url = db.url.clone();
-    config.pool.max_size = 4;
+    config.kit = gridlink_test_support::kit_config(Some(db));
     config.signing_key.private_pem = Some(Secret::new(signing_pem));
     config.signing_key.key_id = Some("test-key".into());
-    config.events = None;
-    config.internal_tokens =
-        gridlink_service_auth::ServiceTokens::parse(&[format!("gateway:{INTERNAL_TOKEN}")])
-            .unwrap();
     config.trusted_proxies = gridlink_http::TrustedProxies::parse(&["127.0.0.1".into()]).unwrap();
     config
 }
@@ -46,19 +38,16 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = test_config(&db, &signing_pem);
     adjust(&mut config);
     let app = auth::build(config.clone()).await.expect("the app starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
+    let auth = gridlink_test_support::Running::serve(app, Some(db));
     TestApp {
-        address,
+        address: auth.url.clone(),
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap(),
-        db,
+        auth,
         signing_pem,
         config,
-        handle,
     }
 }
 
@@ -137,56 +126,19 @@ impl TestApp {
 
     /// Runs SQL on the app's database (for checks the API cannot show).
     pub async fn sql(&self, query: &str) {
-        use diesel_async::SimpleAsyncConnection as _;
-        let mut conn = gridlink_db::connect(&self.db.url).await.unwrap();
-        conn.batch_execute(query).await.unwrap();
+        gridlink_test_support::sql::execute(&self.db().url, query).await;
     }
 
     pub async fn count(&self, query: &str) -> i64 {
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let mut conn = gridlink_db::connect(&self.db.url).await.unwrap();
-        diesel::sql_query(query)
-            .get_result::<Count>(&mut conn)
-            .await
-            .unwrap()
-            .n
+        gridlink_test_support::sql::count(&self.db().url, query).await
+    }
+
+    pub fn db(&self) -> &TestDatabase {
+        self.auth
+            .db
+            .as_ref()
+            .expect("the service runs on a test database")
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        let handle = self.handle.clone();
-        drop(handle.stop(false));
-    }
-}
-
-/// Asserts a problem+json answer with the status, and returns its body.
-pub async fn problem(response: reqwest::Response, status: u16) -> Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json",
-        "errors are problem+json"
-    );
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["status"], status);
-    assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
-    body
-}
-
-/// The fields named in a 400's `errors`.
-pub fn error_fields(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| e["field"].as_str().unwrap().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
+pub use gridlink_test_support::{error_fields, problem};

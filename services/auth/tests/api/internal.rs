@@ -44,7 +44,7 @@ async fn users_are_fetched_in_batches_by_id() {
     let app = spawn_app().await;
     let a = app.signup("liam").await;
     let b = app.signup("mia").await;
-    let unknown = gridlink_ids::new_slug(gridlink_ids::SlugKind::User);
+    let unknown = gridlink_ids::UserId::generate().into_string();
     let path = format!("/internal/v1/users?ids={},{},{}", a.id, b.id, unknown);
     let body: Value = app
         .get(&path, Some(INTERNAL_TOKEN))
@@ -68,7 +68,7 @@ async fn users_are_fetched_in_batches_by_id() {
     )
     .await;
     let too_many = (0..101)
-        .map(|_| gridlink_ids::new_slug(gridlink_ids::SlugKind::User))
+        .map(|_| gridlink_ids::UserId::generate().into_string())
         .collect::<Vec<_>>()
         .join(",");
     let path = format!("/internal/v1/users?ids={too_many}");

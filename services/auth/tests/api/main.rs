@@ -2,6 +2,7 @@
 //! test starts its own server on a random port with its own fresh database.
 
 mod accounts;
+mod client;
 mod deletion;
 mod helpers;
 mod internal;

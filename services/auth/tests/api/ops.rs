@@ -11,8 +11,9 @@ async fn healthz_and_readyz_answer_200_when_the_database_is_up() {
 async fn readyz_is_503_while_the_database_is_unreachable_but_healthz_stays_200() {
     let app = spawn_app_with(|c| {
         // Nothing listens on port 1.
-        c.database_url = gridlink_config::Secret::new("postgres://postgres@127.0.0.1:1/none");
-        c.pool.connect_timeout = std::time::Duration::from_millis(500);
+        let database = c.kit.database.as_mut().unwrap();
+        database.url = gridlink_config::Secret::new("postgres://postgres@127.0.0.1:1/none");
+        database.pool.connect_timeout = std::time::Duration::from_millis(500);
     })
     .await;
     assert_eq!(app.get("/healthz", None).await.status(), 200);
@@ -30,7 +31,15 @@ async fn metrics_count_requests_by_route_pattern_and_report_the_pool() {
     let app = spawn_app().await;
     app.get("/api/v1/users/whoever", None).await;
     app.get("/api/v1/users/someone_else", None).await;
-    let text = app.get("/metrics", None).await.text().await.unwrap();
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.auth.admin_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let line = text
         .lines()
         .find(|l| {

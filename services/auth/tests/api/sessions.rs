@@ -230,7 +230,7 @@ async fn the_jwks_publishes_the_public_signing_key() {
     let account = app.signup("nina").await;
     let verifier = gridlink_access_token::KeySetVerifier::new(&jwks, "gridlink-auth", "gridlink");
     let claims = verifier.verify(&account.access_token).unwrap();
-    assert_eq!(claims.sub, account.id);
+    assert_eq!(claims.sub.as_str(), account.id);
     assert!(claims.exp - claims.iat <= 900);
     assert!(!claims.jti.is_empty());
     let header = jsonwebtoken::decode_header(&account.access_token).unwrap();

@@ -117,8 +117,7 @@ async fn counters_live_in_the_database_so_replicas_share_them() {
         app.login("iris", "wrong password").await;
     }
     // A second replica on the same database sees the same counters.
-    let mut config = app.config.clone();
-    config.http.addr = "127.0.0.1:0".parse().unwrap();
+    let config = app.config.clone();
     let replica = auth::build(config).await.unwrap();
     let url = format!("http://127.0.0.1:{}/api/v1/auth/login", replica.port());
     tokio::spawn(replica.run_until_stopped());

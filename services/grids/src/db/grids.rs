@@ -1,48 +1,34 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
-use gridlink_events::erasure::{lock_as_writer, lock_for_erasure};
-use gridlink_events::{GridDeleted, UserDeleted, UserErased, idempotency};
-use gridlink_problem::ApiError;
+use diesel_async::RunQueryDsl;
+use gridlink_db::{Database, DbError, Tx};
+use gridlink_events::GridDeleted;
+use gridlink_ids::{GridSlug, UserId, Visibility};
+use gridlink_service::{UserTx, WriteError};
 
 use super::Conn;
 use super::schema::grids;
+use crate::domain::{GridInput, GridUpdate};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = grids)]
 pub struct Grid {
     pub id: i64,
-    pub slug: String,
-    pub owner: String,
+    pub slug: GridSlug,
+    pub owner: UserId,
     pub title: String,
     pub description: String,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub created_on: DateTime<Utc>,
     pub modified_on: DateTime<Utc>,
 }
 
-#[derive(Insertable)]
+#[derive(AsChangeset)]
 #[diesel(table_name = grids)]
-pub struct NewGrid<'a> {
-    pub slug: &'a str,
-    pub owner: &'a str,
-    pub title: &'a str,
-    pub description: &'a str,
-    pub visibility: &'a str,
-}
-
-#[derive(AsChangeset, Default)]
-#[diesel(table_name = grids)]
-pub struct GridChanges {
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub visibility: Option<String>,
-}
-
-impl GridChanges {
-    fn is_empty(&self) -> bool {
-        self.title.is_none() && self.description.is_none() && self.visibility.is_none()
-    }
+struct Changes<'a> {
+    title: Option<&'a str>,
+    description: Option<&'a str>,
+    visibility: Option<Visibility>,
 }
 
 /// Which grids of an owner a listing shows.
@@ -54,50 +40,48 @@ pub enum Listing {
     Public,
 }
 
-fn account_gone() -> ApiError {
-    ApiError::Unauthorized("the account no longer exists".into())
-}
-
-/// Call first inside a write's transaction: takes the user's writer lock and
-/// refuses the write once their data was erased (see gridlink_events::erasure).
-async fn ensure_writable(conn: &mut Conn, user: &str) -> Result<(), ApiError> {
-    if lock_as_writer(conn, user).await? {
-        return Err(account_gone());
-    }
-    Ok(())
-}
-
-pub async fn insert(conn: &mut Conn, grid: NewGrid<'_>) -> Result<Grid, ApiError> {
-    conn.transaction(async move |conn| {
-        ensure_writable(conn, grid.owner).await?;
-        Ok(diesel::insert_into(grids::table)
-            .values(grid)
-            .returning(Grid::as_returning())
-            .get_result(conn)
-            .await?)
-    })
-    .await
+/// Creates a grid for `owner`.
+pub async fn insert(
+    database: &Database,
+    owner: &UserId,
+    slug: &GridSlug,
+    grid: &GridInput,
+) -> Result<Grid, WriteError> {
+    let mut tx = UserTx::begin(database, owner).await?;
+    let grid = diesel::insert_into(grids::table)
+        .values((
+            grids::slug.eq(slug),
+            grids::owner.eq(owner),
+            grids::title.eq(grid.title.as_str()),
+            grids::description.eq(grid.description.as_str()),
+            grids::visibility.eq(grid.visibility),
+        ))
+        .returning(Grid::as_returning())
+        .get_result(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(grid)
 }
 
 /// A live grid by slug (one indexed lookup).
-pub async fn find_live(conn: &mut Conn, slug: &str) -> QueryResult<Option<Grid>> {
-    grids::table
+pub async fn find_live(conn: &mut Conn, slug: &GridSlug) -> Result<Option<Grid>, DbError> {
+    Ok(grids::table
         .filter(grids::slug.eq(slug))
         .filter(grids::is_deleted.eq(false))
         .select(Grid::as_select())
         .first(conn)
         .await
-        .optional()
+        .optional()?)
 }
 
 /// A page of an owner's live grids, newest first, after the grid `after`.
 pub async fn page(
     conn: &mut Conn,
-    owner: &str,
+    owner: &UserId,
     listing: Listing,
     after: Option<i64>,
     limit: i64,
-) -> QueryResult<Vec<Grid>> {
+) -> Result<Vec<Grid>, DbError> {
     let mut query = grids::table
         .filter(grids::owner.eq(owner))
         .filter(grids::is_deleted.eq(false))
@@ -106,70 +90,67 @@ pub async fn page(
         .limit(limit)
         .into_boxed();
     if listing == Listing::Public {
-        query = query.filter(grids::visibility.eq("public"));
+        query = query.filter(grids::visibility.eq(Visibility::Public));
     }
     if let Some(after) = after {
         query = query.filter(grids::id.lt(after));
     }
-    query.load(conn).await
+    Ok(query.load(conn).await?)
 }
 
-pub async fn update(conn: &mut Conn, grid: &Grid, changes: GridChanges) -> Result<Grid, ApiError> {
-    let (id, owner) = (grid.id, grid.owner.clone());
-    conn.transaction(async move |conn| {
-        ensure_writable(conn, &owner).await?;
-        if changes.is_empty() {
-            return Ok(grids::table
-                .find(id)
+/// Applies `update` to the owner's grid.
+pub async fn update(
+    database: &Database,
+    grid: &Grid,
+    update: &GridUpdate,
+) -> Result<Grid, WriteError> {
+    let mut tx = UserTx::begin(database, &grid.owner).await?;
+    let changes = Changes {
+        title: update.title.as_deref(),
+        description: update.description.as_deref(),
+        visibility: update.visibility,
+    };
+    let updated =
+        if changes.title.is_none() && changes.description.is_none() && changes.visibility.is_none()
+        {
+            grids::table
+                .find(grid.id)
                 .select(Grid::as_select())
-                .first(conn)
-                .await?);
-        }
-        Ok(diesel::update(grids::table.find(id))
-            .set((&changes, grids::modified_on.eq(diesel::dsl::now)))
-            .returning(Grid::as_returning())
-            .get_result(conn)
-            .await?)
-    })
-    .await
+                .first(&mut *tx)
+                .await?
+        } else {
+            diesel::update(grids::table.find(grid.id))
+                .set((&changes, grids::modified_on.eq(diesel::dsl::now)))
+                .returning(Grid::as_returning())
+                .get_result(&mut *tx)
+                .await?
+        };
+    tx.commit().await?;
+    Ok(updated)
 }
 
 /// Soft-deletes the grid and writes `grid.deleted` to the outbox in the same
 /// transaction.
-pub async fn soft_delete(conn: &mut Conn, grid: &Grid) -> Result<(), ApiError> {
-    let (id, owner) = (grid.id, grid.owner.clone());
+pub async fn soft_delete(database: &Database, grid: &Grid) -> Result<(), WriteError> {
+    let mut tx = UserTx::begin(database, &grid.owner).await?;
+    diesel::update(grids::table.find(grid.id))
+        .set((
+            grids::is_deleted.eq(true),
+            grids::deleted_on.eq(diesel::dsl::now),
+            grids::modified_on.eq(diesel::dsl::now),
+        ))
+        .execute(&mut *tx)
+        .await?;
     let event = GridDeleted::new(grid.slug.clone(), grid.owner.clone());
-    conn.transaction(async move |conn| {
-        ensure_writable(conn, &owner).await?;
-        diesel::update(grids::table.find(id))
-            .set((
-                grids::is_deleted.eq(true),
-                grids::deleted_on.eq(diesel::dsl::now),
-                grids::modified_on.eq(diesel::dsl::now),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(gridlink_events::outbox::enqueue(conn, &event).await?)
-    })
-    .await
+    gridlink_events::outbox::enqueue(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
-/// Erases every grid of a deleted user and confirms it through the outbox, in
-/// one transaction; a redelivered event does nothing. Returns whether this
-/// delivery did the work.
-pub async fn erase_user(conn: &mut Conn, event: &UserDeleted) -> QueryResult<bool> {
-    let event = event.clone();
-    conn.transaction(async move |conn| {
-        if !idempotency::first_delivery(conn, event.event_id).await? {
-            return Ok(false);
-        }
-        lock_for_erasure(conn, &event.user_id).await?;
-        diesel::delete(grids::table.filter(grids::owner.eq(&event.user_id)))
-            .execute(conn)
-            .await?;
-        gridlink_events::outbox::enqueue(conn, &UserErased::new(event.user_id.clone(), "grids"))
-            .await?;
-        Ok(true)
-    })
-    .await
+/// Deletes every grid of a user (their erasure).
+pub async fn erase_owner(tx: &mut Tx, owner: &UserId) -> Result<(), DbError> {
+    diesel::delete(grids::table.filter(grids::owner.eq(owner)))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -2,16 +2,16 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use gridlink_access_token::{Authenticated, MaybeAuthenticated};
-use gridlink_http::Json;
-use gridlink_ids::{PageParams, SlugKind, is_slug, new_slug};
-use gridlink_problem::{ApiError, FieldError, Fields, ProblemSchema};
-use serde::{Deserialize, Serialize};
+use gridlink_http::openapi::ProblemSchema;
+use gridlink_http::{Authenticated, Json, MaybeAuthenticated, Query};
+use gridlink_ids::{GridSlug, UserId};
+use gridlink_problem::ApiError;
+use gridlink_service::Pager;
 
-use super::{owned_grid, visible_grid};
-use crate::api::{CreateGrid, GridPage, GridView, ListQuery, UpdateGrid, Visibility};
-use crate::db::grids::{self, GridChanges, Listing, NewGrid};
-use crate::domain;
+use super::{grid_slug, owned_grid, visible_grid};
+use crate::api::{CreateGrid, GridPage, GridView, ListQuery, UpdateGrid};
+use crate::db::grids::{self, Listing};
+use crate::domain::{GridInput, GridUpdate};
 use crate::state::AppState;
 
 /// Create a grid.
@@ -30,43 +30,33 @@ pub async fn create_grid(
     auth: Authenticated,
     body: Json<CreateGrid>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let mut fields = Fields::default();
-    let title = fields.check("title", domain::title(&body.title));
-    let description = fields.check(
-        "description",
-        domain::description(body.description.as_deref().unwrap_or("")),
-    );
-    fields.finish()?;
-    let (title, description) = (title.unwrap_or_default(), description.unwrap_or_default());
-    let slug = new_slug(SlugKind::Grid);
-    let mut conn = state.pool.get().await?;
-    let grid = grids::insert(
-        &mut conn,
-        NewGrid {
-            slug: &slug,
-            owner: &auth.user_id,
-            title: &title,
-            description: &description,
-            visibility: body.visibility.unwrap_or(Visibility::Public).as_str(),
-        },
-    )
-    .await?;
+    let input = GridInput::try_from(body.into_inner())?;
+    let slug = GridSlug::generate();
+    let grid = grids::insert(&state.db, &auth.user_id, &slug, &input).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/grids/{slug}")))
         .json(GridView::from(grid)))
 }
 
-/// Where a page of grids ends, bound to the listing it came from.
-#[derive(Serialize, Deserialize)]
-struct Position {
-    owner: String,
-    all: bool,
-    after: i64,
+/// Whose grids a listing shows: `owner=me` (or no owner, with a token), or a user id.
+fn listed_owner(owner: Option<&str>, caller: Option<&UserId>) -> Result<UserId, ApiError> {
+    match (owner, caller) {
+        (None | Some("me"), Some(me)) => Ok(me.clone()),
+        (Some("me"), None) => Err(ApiError::Unauthorized(
+            "owner=me needs an access token".into(),
+        )),
+        (None, None) => Err(ApiError::invalid_field(
+            "owner",
+            "name an owner (us_...), or send an access token to list your own",
+        )),
+        (Some(id), _) => UserId::parse(id)
+            .map_err(|_| ApiError::invalid_field("owner", "must be a user id (us_...) or me")),
+    }
 }
 
 /// An owner's grids, newest first. Others see only public grids.
 #[utoipa::path(
+    security((), ("bearer" = [])),
     tag = "grids",
     params(ListQuery),
     responses(
@@ -79,80 +69,36 @@ struct Position {
 pub async fn list_grids(
     state: web::Data<AppState>,
     caller: MaybeAuthenticated,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = caller.0.map(|a| a.user_id);
-    let owner = match (query.owner.as_deref(), &caller) {
-        (None | Some("me"), Some(me)) => me.clone(),
-        (Some("me"), None) => {
-            return Err(ApiError::Unauthorized(
-                "owner=me needs an access token".into(),
-            ));
-        }
-        (None, None) => {
-            return Err(ApiError::invalid_fields(vec![FieldError::new(
-                "owner",
-                "name an owner (us_...), or send an access token to list your own",
-            )]));
-        }
-        (Some(id), _) if is_slug(SlugKind::User, id) => id.to_owned(),
-        (Some(_), _) => {
-            return Err(ApiError::invalid_fields(vec![FieldError::new(
-                "owner",
-                "must be a user id (us_...) or me",
-            )]));
-        }
-    };
-    let listing = if caller.as_deref() == Some(owner.as_str()) {
+    let owner = listed_owner(query.owner.as_deref(), caller.user_id())?;
+    let listing = if caller.user_id() == Some(&owner) {
         Listing::All
     } else {
         Listing::Public
     };
-    let params = PageParams {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    };
-    let limit = params
-        .limit()
-        .map_err(|m| ApiError::invalid_fields(vec![FieldError::new("limit", m)]))?;
-    let after = match &params.cursor {
-        None => None,
-        Some(cursor) => {
-            let position: Position = state.cursors.decode(cursor).map_err(|e| {
-                ApiError::invalid_fields(vec![FieldError::new("cursor", e.to_string())])
-            })?;
-            if position.owner != owner || position.all != (listing == Listing::All) {
-                return Err(ApiError::invalid_fields(vec![FieldError::new(
-                    "cursor",
-                    "the cursor belongs to another listing",
-                )]));
-            }
-            Some(position.after)
-        }
-    };
-
-    let mut conn = state.pool.get().await?;
-    let mut rows = grids::page(&mut conn, &owner, listing, after, limit + 1).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|last| {
-            state.cursors.encode(&Position {
-                owner: owner.clone(),
-                all: listing == Listing::All,
-                after: last.id,
-            })
-        })
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(GridPage {
-        items: rows.into_iter().map(GridView::from).collect(),
-        next_cursor,
-    }))
+    let pager = Pager::<i64>::new(
+        &state.cursors,
+        format!("grids:{owner}:{listing:?}"),
+        query.limit,
+        query.cursor.as_deref(),
+    )?;
+    let mut conn = state.db.conn().await?;
+    let rows = grids::page(
+        &mut conn,
+        &owner,
+        listing,
+        pager.after().copied(),
+        pager.fetch(),
+    )
+    .await?;
+    let page = pager.page(rows, |grid| grid.id).map(GridView::from);
+    Ok(HttpResponse::Ok().json(GridPage::from(page)))
 }
 
 /// One grid. Private grids are 404 to everyone but their owner.
 #[utoipa::path(
+    security((), ("bearer" = [])),
     tag = "grids",
     params(("slug" = String, Path)),
     responses(
@@ -166,8 +112,7 @@ pub async fn get_grid(
     caller: MaybeAuthenticated,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = caller.0.map(|a| a.user_id);
-    let grid = visible_grid(&state, &slug, caller.as_deref()).await?;
+    let grid = visible_grid(&state, &grid_slug(&slug)?, caller.user_id()).await?;
     Ok(HttpResponse::Ok().json(GridView::from(grid)))
 }
 
@@ -191,21 +136,9 @@ pub async fn update_grid(
     slug: web::Path<String>,
     body: Json<UpdateGrid>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let mut fields = Fields::default();
-    let changes = GridChanges {
-        title: body
-            .title
-            .and_then(|t| fields.check("title", domain::title(&t))),
-        description: body
-            .description
-            .and_then(|d| fields.check("description", domain::description(&d))),
-        visibility: body.visibility.map(|v| v.as_str().to_owned()),
-    };
-    fields.finish()?;
-    let grid = owned_grid(&state, &slug, &auth.user_id).await?;
-    let mut conn = state.pool.get().await?;
-    let grid = grids::update(&mut conn, &grid, changes).await?;
+    let update = GridUpdate::try_from(body.into_inner())?;
+    let grid = owned_grid(&state, &grid_slug(&slug)?, &auth.user_id).await?;
+    let grid = grids::update(&state.db, &grid, &update).await?;
     Ok(HttpResponse::Ok().json(GridView::from(grid)))
 }
 
@@ -227,8 +160,7 @@ pub async fn delete_grid(
     auth: Authenticated,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let grid = owned_grid(&state, &slug, &auth.user_id).await?;
-    let mut conn = state.pool.get().await?;
-    grids::soft_delete(&mut conn, &grid).await?;
+    let grid = owned_grid(&state, &grid_slug(&slug)?, &auth.user_id).await?;
+    grids::soft_delete(&state.db, &grid).await?;
     Ok(HttpResponse::NoContent().finish())
 }

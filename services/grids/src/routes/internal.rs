@@ -1,11 +1,13 @@
 //! Routes for the other services (service token required).
 
 use actix_web::{HttpResponse, get, web};
-use gridlink_ids::{SlugKind, is_slug};
-use gridlink_problem::{ApiError, ProblemSchema};
+use gridlink_http::Query;
+use gridlink_http::openapi::ProblemSchema;
+use gridlink_ids::UserId;
+use gridlink_problem::ApiError;
 use gridlink_service_auth::InternalCaller;
 
-use super::grid_not_found;
+use super::{grid_not_found, grid_slug};
 use crate::api::{GridList, GridRef, GridView, OwnerQuery};
 use crate::db::grids::{self, Listing};
 use crate::state::AppState;
@@ -30,10 +32,8 @@ pub async fn grid_ref(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if !is_slug(SlugKind::Grid, &slug) {
-        return Err(grid_not_found());
-    }
-    let mut conn = state.pool.get().await?;
+    let slug = grid_slug(&slug)?;
+    let mut conn = state.db.conn().await?;
     let grid = grids::find_live(&mut conn, &slug)
         .await?
         .ok_or_else(grid_not_found)?;
@@ -55,20 +55,12 @@ pub async fn grid_ref(
 pub async fn public_grids_of_owner(
     _caller: InternalCaller,
     state: web::Data<AppState>,
-    query: web::Query<OwnerQuery>,
+    query: Query<OwnerQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if !is_slug(SlugKind::User, &query.owner) {
-        return Err(ApiError::bad_request("owner must be a user id"));
-    }
-    let mut conn = state.pool.get().await?;
-    let rows = grids::page(
-        &mut conn,
-        &query.owner,
-        Listing::Public,
-        None,
-        PROFILE_GRIDS,
-    )
-    .await?;
+    let owner =
+        UserId::parse(&query.owner).map_err(|e| ApiError::invalid_field("owner", e.to_string()))?;
+    let mut conn = state.db.conn().await?;
+    let rows = grids::page(&mut conn, &owner, Listing::Public, None, PROFILE_GRIDS).await?;
     Ok(HttpResponse::Ok().json(GridList {
         items: rows.into_iter().map(GridView::from).collect(),
     }))

@@ -3,7 +3,7 @@
 mod grids;
 mod internal;
 
-use gridlink_ids::{SlugKind, is_slug};
+use gridlink_ids::{GridSlug, UserId};
 use gridlink_problem::ApiError;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -20,30 +20,29 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(internal::public_grids_of_owner);
 }
 
-/// A live grid by slug that `caller` may see: private grids are invisible to
+/// A grid slug from a path; anything else names no grid.
+fn grid_slug(raw: &str) -> Result<GridSlug, ApiError> {
+    GridSlug::parse(raw).map_err(|_| grid_not_found())
+}
+
+/// A live grid that `viewer` may see: private grids are invisible to
 /// everyone but their owner.
 async fn visible_grid(
     state: &AppState,
-    slug: &str,
-    caller: Option<&str>,
+    slug: &GridSlug,
+    viewer: Option<&UserId>,
 ) -> Result<Grid, ApiError> {
-    if !is_slug(SlugKind::Grid, slug) {
-        return Err(grid_not_found());
+    let mut conn = state.db.conn().await?;
+    match db::grids::find_live(&mut conn, slug).await? {
+        Some(grid) if grid.visibility.shows_to(viewer == Some(&grid.owner)) => Ok(grid),
+        _ => Err(grid_not_found()),
     }
-    let mut conn = state.pool.get().await?;
-    let grid = db::grids::find_live(&mut conn, slug)
-        .await?
-        .ok_or_else(grid_not_found)?;
-    if grid.visibility == "private" && caller != Some(grid.owner.as_str()) {
-        return Err(grid_not_found());
-    }
-    Ok(grid)
 }
 
 /// A live grid that `caller` owns; a visible grid of someone else is a 403.
-async fn owned_grid(state: &AppState, slug: &str, caller: &str) -> Result<Grid, ApiError> {
+async fn owned_grid(state: &AppState, slug: &GridSlug, caller: &UserId) -> Result<Grid, ApiError> {
     let grid = visible_grid(state, slug, Some(caller)).await?;
-    if grid.owner != caller {
+    if &grid.owner != caller {
         return Err(ApiError::Forbidden(
             "only the grid's owner may change it".into(),
         ));

@@ -20,7 +20,7 @@ async fn creating_a_grid_returns_201_with_defaults() {
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let grid: Value = response.json().await.unwrap();
     let slug = grid["slug"].as_str().unwrap();
-    assert!(gridlink_ids::is_slug(gridlink_ids::SlugKind::Grid, slug));
+    assert!(gridlink_ids::GridSlug::parse(slug).is_ok(), "{slug}");
     assert_eq!(location, format!("/api/v1/grids/{slug}"));
     assert_eq!(grid["owner"], alice.id.as_str());
     assert_eq!(grid["title"], "My links");

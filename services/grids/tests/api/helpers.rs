@@ -1,31 +1,30 @@
 use gridlink_db::testing::TestDatabase;
-use gridlink_test_support::{Running, User, internal_tokens, signup, spawn_auth};
+use gridlink_test_support::{Running, TestTokens, User, kit_config};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 pub struct TestApp {
-    pub auth: Running,
+    pub tokens: TestTokens,
     pub grids: Running,
     pub client: reqwest::Client,
 }
 
 pub async fn spawn_app() -> TestApp {
-    let auth = spawn_auth().await;
+    spawn_app_with(|_| {}).await
+}
+
+/// A grids service whose configuration `adjust` changed first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut grids::Config)) -> TestApp {
+    let tokens = TestTokens::new();
     let db = TestDatabase::create("grids", grids::MIGRATIONS).await;
     let mut config = grids::Config::from_env().unwrap();
-    config.http.addr = "127.0.0.1:0".parse().unwrap();
-    config.http.workers = 1;
-    config.pool.max_size = 4;
-    config.database_url = db.url.clone();
-    config.auth.base_url = auth.url.clone();
-    config.internal_tokens = internal_tokens();
-    config.events = None;
+    config.kit = kit_config(Some(&db));
+    config.tokens = tokens.verification();
+    adjust(&mut config);
     let app = grids::build(config).await.unwrap();
-    let grids = Running::new(app.port(), app.handle(), Some(db));
-    tokio::spawn(app.run_until_stopped());
     TestApp {
-        auth,
-        grids,
+        tokens,
+        grids: Running::serve(app, Some(db)),
         client: reqwest::Client::new(),
     }
 }
@@ -36,7 +35,7 @@ impl TestApp {
     }
 
     pub async fn user(&self, name: &str) -> User {
-        signup(&self.client, &self.auth.url, name).await
+        self.tokens.user(name)
     }
 
     pub async fn call(

@@ -1,5 +1,5 @@
-//! The grids service over HTTP, with a real auth service issuing the tokens and
-//! real PostgreSQL databases (fresh ones for every test).
+//! The grids service over HTTP, with tokens signed as the auth service signs
+//! them and real PostgreSQL databases (fresh ones for every test).
 
 mod crud;
 mod helpers;

@@ -110,9 +110,9 @@ async fn others_list_only_public_grids() {
 #[tokio::test]
 async fn a_token_signed_by_someone_else_is_refused() {
     let app = spawn_app().await;
-    // A second auth service with its own key: its tokens mean nothing here.
-    let rogue = gridlink_test_support::spawn_auth().await;
-    let mallory = gridlink_test_support::signup(&app.client, &rogue.url, "mallory").await;
+    // Someone else's signing key: its tokens mean nothing here.
+    let rogue = gridlink_test_support::TestTokens::new();
+    let mallory = rogue.user("mallory");
     let response = app
         .call(
             Method::POST,

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use gridlink_test_support::{User, error_fields, problem};
 
 async fn all_pages(
@@ -141,24 +141,25 @@ async fn bad_limits_and_cursors_are_400() {
 
 #[tokio::test]
 async fn an_expired_cursor_is_400() {
-    let app = spawn_app().await;
+    // A service whose cursors expire as soon as they are issued.
+    let app = spawn_app_with(|config| {
+        config.cursors = gridlink_service::CursorCodec::new(b"gridlink-development-cursor-key", -10)
+    })
+    .await;
     let alice = app.user("alice").await;
-    // A cursor signed with the service's key but already expired.
-    let codec = gridlink_ids::CursorCodec::new(b"gridlink-development-cursor-key", -10);
-    #[derive(serde::Serialize)]
-    struct Position<'a> {
-        owner: &'a str,
-        all: bool,
-        after: i64,
+    for title in ["a", "b"] {
+        app.create_grid(&alice, title, "public").await;
     }
-    let cursor = codec.encode(&Position {
-        owner: &alice.id,
-        all: true,
-        after: 100,
-    });
+    let first: serde_json::Value = app
+        .get("/api/v1/grids?owner=me&limit=1", Some(&alice.access_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cursor = first["next_cursor"].as_str().unwrap();
     let response = app
         .get(
-            &format!("/api/v1/grids?owner=me&cursor={cursor}"),
+            &format!("/api/v1/grids?owner=me&limit=1&cursor={cursor}"),
             Some(&alice.access_token),
         )
         .await;

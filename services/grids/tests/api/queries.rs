@@ -16,7 +16,6 @@ async fn each_read_route_runs_exactly_one_statement() {
     app.get(&format!("/api/v1/grids/{slug}"), Some(&token))
         .await;
 
-    let url = &app.grids.url;
     let cases: Vec<(&str, String, Option<&str>)> = vec![
         (
             "grid by slug",
@@ -45,7 +44,7 @@ async fn each_read_route_runs_exactly_one_statement() {
         ),
     ];
     for (name, path, token) in cases {
-        let n = statements_for(&app.client, url, || app.get(&path, token)).await;
+        let n = statements_for(&app.client, &app.grids, || app.get(&path, token)).await;
         assert_eq!(n, 1, "{name} ran {n} statements");
     }
 }

@@ -4,8 +4,9 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, post, web};
 use gridlink_http::Json;
-use gridlink_ids::{SlugKind, is_slug};
-use gridlink_problem::{ApiError, ProblemSchema};
+use gridlink_http::openapi::ProblemSchema;
+use gridlink_ids::GridSlug;
+use gridlink_problem::ApiError;
 use gridlink_service_auth::InternalCaller;
 
 use crate::api::{BatchRequest, BatchResponse, LinkView};
@@ -37,13 +38,15 @@ pub async fn links_of_grids(
             "at most {MAX_BATCH_GRIDS} grids per call"
         )));
     }
-    if let Some(bad) = grids.iter().find(|g| !is_slug(SlugKind::Grid, g)) {
-        return Err(ApiError::bad_request(format!("`{bad}` is not a grid slug")));
-    }
-    let mut by_grid: HashMap<String, Vec<LinkView>> =
+    let grids = grids
+        .iter()
+        .map(|g| GridSlug::parse(g))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::invalid_field("grids", e.to_string()))?;
+    let mut by_grid: HashMap<GridSlug, Vec<LinkView>> =
         grids.iter().map(|g| (g.clone(), Vec::new())).collect();
     if !grids.is_empty() {
-        let mut conn = state.pool.get().await?;
+        let mut conn = state.db.conn().await?;
         for link in links::of_grids(&mut conn, &grids).await? {
             if let Some(list) = by_grid.get_mut(&link.grid) {
                 list.push(LinkView::from(link));

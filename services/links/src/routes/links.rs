@@ -2,16 +2,16 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use gridlink_access_token::{Authenticated, MaybeAuthenticated};
-use gridlink_http::Json;
-use gridlink_ids::{PageParams, SlugKind, new_slug};
-use gridlink_problem::{ApiError, FieldError, Fields, ProblemSchema};
-use serde::{Deserialize, Serialize};
+use gridlink_http::openapi::ProblemSchema;
+use gridlink_http::{Authenticated, Json, MaybeAuthenticated, Query};
+use gridlink_ids::{GridSlug, LinkSlug, UserId};
+use gridlink_problem::ApiError;
+use gridlink_service::Pager;
 
-use super::{owned_grid, owned_link, visible_grid, visible_link};
+use super::{grid_not_found, link_slug, owned_grid, owned_link, visible_grid, visible_link};
 use crate::api::{CreateLink, LinkPage, LinkView, ListQuery, ReorderLinks, UpdateLink};
-use crate::db::links::{self, LinkChanges, MAX_LINKS_PER_GRID, NewLink};
-use crate::domain;
+use crate::db::links::{self, MAX_LINKS_PER_GRID};
+use crate::domain::{self, LinkInput, LinkUpdate, Reorder};
 use crate::state::AppState;
 
 /// Add a link to one of your grids.
@@ -33,44 +33,11 @@ pub async fn create_link(
     auth: Authenticated,
     body: Json<CreateLink>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let mut fields = Fields::default();
-    let title = fields.check("title", domain::title(&body.title));
-    let url = fields.check("url", domain::url(&body.url));
-    let background = fields.check(
-        "background",
-        domain::background(body.background.as_deref().unwrap_or("")),
-    );
-    let width = fields.check("width", domain::cells(body.width.unwrap_or(1)));
-    let height = fields.check("height", domain::cells(body.height.unwrap_or(1)));
-    let position = body
-        .position
-        .map(|p| fields.check("position", domain::position(p)));
-    if !gridlink_ids::is_slug(SlugKind::Grid, &body.grid) {
-        fields.reject("grid", "must be a grid slug (gr_...)");
-    }
-    fields.finish()?;
-
+    let input = LinkInput::try_from(body.into_inner())?;
     let grids = state.grids.scoped();
-    owned_grid(&grids, &body.grid, &auth.user_id).await?;
-    let slug = new_slug(SlugKind::Link);
-    let (title, url) = (title.unwrap_or_default(), url.unwrap_or_default());
-    let mut conn = state.pool.get().await?;
-    let link = links::insert(
-        &mut conn,
-        NewLink {
-            slug: &slug,
-            grid: &body.grid,
-            owner: &auth.user_id,
-            title: &title,
-            url: &url,
-            background: background.flatten().as_deref(),
-            width: width.unwrap_or(1),
-            height: height.unwrap_or(1),
-        },
-        position.flatten(),
-    )
-    .await?;
+    owned_grid(&grids, &input.grid, &auth.user_id).await?;
+    let slug = LinkSlug::generate();
+    let link = links::insert(&state.db, &auth.user_id, &slug, &input).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/links/{slug}")))
         .json(LinkView::from(link)))
@@ -78,6 +45,7 @@ pub async fn create_link(
 
 /// One link. Links of private grids are 404 to everyone but the owner.
 #[utoipa::path(
+    security((), ("bearer" = [])),
     tag = "links",
     params(("slug" = String, Path)),
     responses(
@@ -91,32 +59,15 @@ pub async fn get_link(
     caller: MaybeAuthenticated,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = caller.0.map(|a| a.user_id);
     let grids = state.grids.scoped();
-    let link = visible_link(&state, &grids, &slug, caller.as_deref()).await?;
+    let link = visible_link(&state, &grids, &link_slug(&slug)?, caller.user_id()).await?;
     Ok(HttpResponse::Ok().json(LinkView::from(link)))
-}
-
-#[derive(Serialize, Deserialize)]
-struct GridPosition {
-    grid: String,
-    after: i32,
-}
-
-#[derive(Serialize, Deserialize)]
-struct SearchPosition {
-    q: String,
-    rank: f32,
-    id: i64,
-}
-
-fn cursor_error(e: impl ToString) -> ApiError {
-    ApiError::invalid_fields(vec![FieldError::new("cursor", e.to_string())])
 }
 
 /// A grid's links by position (`grid=`), or a ranked full-text search over
 /// your own links (`q=`).
 #[utoipa::path(
+    security((), ("bearer" = [])),
     tag = "links",
     params(ListQuery),
     responses(
@@ -130,25 +81,20 @@ fn cursor_error(e: impl ToString) -> ApiError {
 pub async fn list_links(
     state: web::Data<AppState>,
     caller: MaybeAuthenticated,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let params = PageParams {
-        limit: query.limit,
-        cursor: query.cursor,
-    };
-    let limit = params
-        .limit()
-        .map_err(|m| ApiError::invalid_fields(vec![FieldError::new("limit", m)]))?;
-    let caller = caller.0.map(|a| a.user_id);
-    match (query.grid, query.q) {
-        (Some(grid), None) => grid_page(&state, grid, caller, params.cursor, limit).await,
+    match (query.grid.as_deref(), query.q.as_deref()) {
+        (Some(grid), None) => {
+            let grid = GridSlug::parse(grid).map_err(|_| grid_not_found())?;
+            grid_page(&state, &grid, caller.user_id(), &query).await
+        }
         (None, Some(q)) => {
             let owner = caller
+                .user_id()
                 .ok_or_else(|| ApiError::Unauthorized("search needs an access token".into()))?;
-            let q = domain::search_query(&q)
-                .map_err(|m| ApiError::invalid_fields(vec![FieldError::new("q", m)]))?;
-            search_page(&state, owner, q, params.cursor, limit).await
+            let q = domain::search_query(q).map_err(|m| ApiError::invalid_field("q", m))?;
+            search_page(&state, owner, &q, &query).await
         }
         _ => Err(ApiError::bad_request("give either grid= or q=")),
     }
@@ -156,81 +102,46 @@ pub async fn list_links(
 
 async fn grid_page(
     state: &AppState,
-    grid: String,
-    caller: Option<String>,
-    cursor: Option<String>,
-    limit: i64,
+    grid: &GridSlug,
+    viewer: Option<&UserId>,
+    query: &ListQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let after = match cursor {
-        None => None,
-        Some(cursor) => {
-            let position: GridPosition = state.cursors.decode(&cursor).map_err(cursor_error)?;
-            if position.grid != grid {
-                return Err(cursor_error("the cursor belongs to another listing"));
-            }
-            Some(position.after)
-        }
-    };
+    let pager = Pager::<i32>::new(
+        &state.cursors,
+        format!("grid:{grid}"),
+        query.limit,
+        query.cursor.as_deref(),
+    )?;
     let grids = state.grids.scoped();
-    visible_grid(&grids, &grid, caller.as_deref()).await?;
-    let mut conn = state.pool.get().await?;
-    let mut rows = links::page(&mut conn, &grid, after, limit + 1).await?;
-    let next_cursor = next_page(&mut rows, limit).map(|last| {
-        state.cursors.encode(&GridPosition {
-            grid: grid.clone(),
-            after: last.position.unwrap_or_default(),
-        })
-    });
-    Ok(HttpResponse::Ok().json(LinkPage {
-        items: rows.into_iter().map(LinkView::from).collect(),
-        next_cursor,
-    }))
+    visible_grid(&grids, grid, viewer)
+        .await?
+        .ok_or_else(grid_not_found)?;
+    let mut conn = state.db.conn().await?;
+    let rows = links::page(&mut conn, grid, pager.after().copied(), pager.fetch()).await?;
+    let page = pager
+        .page(rows, |link| link.position.unwrap_or_default())
+        .map(LinkView::from);
+    Ok(HttpResponse::Ok().json(LinkPage::from(page)))
 }
 
 async fn search_page(
     state: &AppState,
-    owner: String,
-    q: String,
-    cursor: Option<String>,
-    limit: i64,
+    owner: &UserId,
+    q: &str,
+    query: &ListQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let after = match cursor {
-        None => None,
-        Some(cursor) => {
-            let position: SearchPosition = state.cursors.decode(&cursor).map_err(cursor_error)?;
-            if position.q != q {
-                return Err(cursor_error("the cursor belongs to another search"));
-            }
-            Some((position.rank, position.id))
-        }
-    };
-    let mut conn = state.pool.get().await?;
-    let mut hits = links::search(&mut conn, &owner, &q, after, limit + 1).await?;
-    let next_cursor = next_page(&mut hits, limit).map(|last| {
-        state.cursors.encode(&SearchPosition {
-            q: q.clone(),
-            rank: last.rank,
-            id: last.link.id,
-        })
-    });
-    Ok(HttpResponse::Ok().json(LinkPage {
-        items: hits
-            .into_iter()
-            .map(|hit| LinkView::from(hit.link))
-            .collect(),
-        next_cursor,
-    }))
-}
-
-/// Trims `rows` (fetched with one extra) to `limit`; the last kept row when
-/// there is a next page.
-fn next_page<T>(rows: &mut Vec<T>, limit: i64) -> Option<&T> {
-    if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-    } else {
-        None
-    }
+    let pager = Pager::<(f32, i64)>::new(
+        &state.cursors,
+        format!("search:{owner}:{q}"),
+        query.limit,
+        query.cursor.as_deref(),
+    )?;
+    let mut conn = state.db.conn().await?;
+    let hits = links::search(&mut conn, owner, q, pager.after().copied(), pager.fetch()).await?;
+    let page = pager
+        .page(hits, |hit| (hit.rank, hit.link.id))
+        .map(|hit| LinkView::from(hit.link));
+    Ok(HttpResponse::Ok().json(LinkPage::from(page)))
 }
 
 /// Change a link (owner only).
@@ -253,31 +164,10 @@ pub async fn update_link(
     slug: web::Path<String>,
     body: Json<UpdateLink>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let mut fields = Fields::default();
-    let changes = LinkChanges {
-        title: body
-            .title
-            .and_then(|t| fields.check("title", domain::title(&t))),
-        url: body.url.and_then(|u| fields.check("url", domain::url(&u))),
-        background: body
-            .background
-            .and_then(|b| fields.check("background", domain::background(&b))),
-        width: body
-            .width
-            .and_then(|w| fields.check("width", domain::cells(w))),
-        height: body
-            .height
-            .and_then(|h| fields.check("height", domain::cells(h))),
-    };
-    let move_to = body
-        .position
-        .and_then(|p| fields.check("position", domain::position(p)));
-    fields.finish()?;
+    let update = LinkUpdate::try_from(body.into_inner())?;
     let grids = state.grids.scoped();
-    let link = owned_link(&state, &grids, &slug, &auth.user_id).await?;
-    let mut conn = state.pool.get().await?;
-    let link = links::update(&mut conn, &link, changes, move_to).await?;
+    let link = owned_link(&state, &grids, &link_slug(&slug)?, &auth.user_id).await?;
+    let link = links::update(&state.db, &link, &update).await?;
     Ok(HttpResponse::Ok().json(LinkView::from(link)))
 }
 
@@ -301,15 +191,12 @@ pub async fn reorder_links(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     if body.links.len() as i64 > MAX_LINKS_PER_GRID {
-        return Err(ApiError::invalid_fields(vec![FieldError::new(
-            "links",
-            "too many links",
-        )]));
+        return Err(ApiError::invalid_field("links", "too many links"));
     }
+    let order = Reorder::try_from(body)?;
     let grids = state.grids.scoped();
-    owned_grid(&grids, &body.grid, &auth.user_id).await?;
-    let mut conn = state.pool.get().await?;
-    links::reorder(&mut conn, &auth.user_id, &body.grid, &body.links).await?;
+    owned_grid(&grids, &order.grid, &auth.user_id).await?;
+    links::reorder(&state.db, &auth.user_id, &order.grid, &order.links).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -332,8 +219,7 @@ pub async fn delete_link(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let grids = state.grids.scoped();
-    let link = owned_link(&state, &grids, &slug, &auth.user_id).await?;
-    let mut conn = state.pool.get().await?;
-    links::soft_delete(&mut conn, &link).await?;
+    let link = owned_link(&state, &grids, &link_slug(&slug)?, &auth.user_id).await?;
+    links::soft_delete(&state.db, &link).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,12 +4,13 @@
 mod internal;
 mod links;
 
-use gridlink_ids::{SlugKind, is_slug};
+use gridlink_ids::{GridSlug, LinkSlug, UserId};
 use gridlink_problem::ApiError;
+use gridlink_service::dependency_failed;
 use grids_client::{GridRef, ScopedGrids};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db::{self, links::Link};
+use crate::db::{self, links::Link, links::LinkWriteError};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -22,6 +23,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(internal::links_of_grids);
 }
 
+impl From<LinkWriteError> for ApiError {
+    fn from(error: LinkWriteError) -> Self {
+        match error {
+            LinkWriteError::Write(e) => e.into(),
+            LinkWriteError::GridFull => ApiError::conflict("grid", error.to_string()),
+            LinkWriteError::Gone => link_not_found(),
+            LinkWriteError::NotEveryLink => ApiError::invalid_field("links", error.to_string()),
+        }
+    }
+}
+
 fn grid_not_found() -> ApiError {
     ApiError::NotFound("no such grid".into())
 }
@@ -30,29 +42,32 @@ fn link_not_found() -> ApiError {
     ApiError::NotFound("no such link".into())
 }
 
-/// A live grid `viewer` may see, asked of the grids service.
+/// A link slug from a path; anything else names no link.
+fn link_slug(raw: &str) -> Result<LinkSlug, ApiError> {
+    LinkSlug::parse(raw).map_err(|_| link_not_found())
+}
+
+/// A live grid `viewer` may see, asked of the grids service: `None` when
+/// there is none (a 404 of whatever asked), an error when grids failed.
 async fn visible_grid(
     grids: &ScopedGrids<'_>,
-    slug: &str,
-    viewer: Option<&str>,
-) -> Result<GridRef, ApiError> {
-    if !is_slug(SlugKind::Grid, slug) {
-        return Err(grid_not_found());
-    }
-    match grids.grid_ref(slug).await? {
-        Some(grid) if grid.visible_to(viewer) => Ok(grid),
-        _ => Err(grid_not_found()),
-    }
+    slug: &GridSlug,
+    viewer: Option<&UserId>,
+) -> Result<Option<GridRef>, ApiError> {
+    let grid = grids.grid_ref(slug).await.map_err(dependency_failed)?;
+    Ok(grid.filter(|grid| grid.visible_to(viewer)))
 }
 
 /// A live grid that `caller` owns; someone else's visible grid is a 403.
 async fn owned_grid(
     grids: &ScopedGrids<'_>,
-    slug: &str,
-    caller: &str,
+    slug: &GridSlug,
+    caller: &UserId,
 ) -> Result<GridRef, ApiError> {
-    let grid = visible_grid(grids, slug, Some(caller)).await?;
-    if grid.owner != caller {
+    let grid = visible_grid(grids, slug, Some(caller))
+        .await?
+        .ok_or_else(grid_not_found)?;
+    if &grid.owner != caller {
         return Err(ApiError::Forbidden(
             "only the grid's owner may change its links".into(),
         ));
@@ -64,21 +79,18 @@ async fn owned_grid(
 async fn visible_link(
     state: &AppState,
     grids: &ScopedGrids<'_>,
-    slug: &str,
-    viewer: Option<&str>,
+    slug: &LinkSlug,
+    viewer: Option<&UserId>,
 ) -> Result<Link, ApiError> {
-    if !is_slug(SlugKind::Link, slug) {
-        return Err(link_not_found());
-    }
     let link = {
-        let mut conn = state.pool.get().await?;
+        let mut conn = state.db.conn().await?;
         db::links::find_live(&mut conn, slug)
             .await?
             .ok_or_else(link_not_found)?
     };
     visible_grid(grids, &link.grid, viewer)
-        .await
-        .map_err(|_| link_not_found())?;
+        .await?
+        .ok_or_else(link_not_found)?;
     Ok(link)
 }
 
@@ -86,11 +98,11 @@ async fn visible_link(
 async fn owned_link(
     state: &AppState,
     grids: &ScopedGrids<'_>,
-    slug: &str,
-    caller: &str,
+    slug: &LinkSlug,
+    caller: &UserId,
 ) -> Result<Link, ApiError> {
     let link = visible_link(state, grids, slug, Some(caller)).await?;
-    if link.owner != caller {
+    if &link.owner != caller {
         return Err(ApiError::Forbidden(
             "only the link's owner may change it".into(),
         ));

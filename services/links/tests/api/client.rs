@@ -1,5 +1,6 @@
 //! grids-client against the real grids service, including its request-scoped cache.
 
+use gridlink_ids::{GridSlug, UserId};
 use grids_client::{ClientSettings, GridsClient};
 
 use crate::helpers::spawn_app;
@@ -15,31 +16,34 @@ async fn grid_refs_come_from_the_real_service_and_are_memoised_per_request() {
     ));
     let client = GridsClient::new(settings);
 
+    let grid = GridSlug::parse(&grid).unwrap();
+    let alice_id = UserId::parse(&alice.id).unwrap();
     let reference = client.grid_ref(&grid).await.unwrap().unwrap();
-    assert_eq!(reference.owner, alice.id);
-    assert!(reference.visible_to(Some(&alice.id)));
+    assert_eq!(reference.owner, alice_id);
+    assert!(reference.visible_to(Some(&alice_id)));
     assert!(!reference.visible_to(None));
     assert_eq!(
         client
-            .grid_ref("gr_00000000000000000000000000000000")
+            .grid_ref(&GridSlug::parse("gr_00000000000000000000000000000000").unwrap())
             .await
             .unwrap(),
         None
     );
-    assert_eq!(client.grid_ref("gr_../../etc").await.unwrap(), None);
+    // A path cannot be smuggled in: it is not a grid slug at all.
+    assert!(GridSlug::parse("gr_../../etc").is_err());
 
-    let before = gridlink_test_support::statements(&app.client, &app.grids.url).await;
+    let before = app.grids.statements(&app.client).await;
     let scoped = client.scoped();
     for _ in 0..3 {
         scoped.grid_ref(&grid).await.unwrap();
     }
-    let after = gridlink_test_support::statements(&app.client, &app.grids.url).await;
+    let after = app.grids.statements(&app.client).await;
     assert_eq!(
         after - before,
         1,
         "one remote fetch for three lookups in one request"
     );
 
-    let public = client.public_grids(&alice.id).await.unwrap();
+    let public = client.public_grids(&alice_id).await.unwrap();
     assert!(public.is_empty(), "private grids are not public");
 }

@@ -20,10 +20,7 @@ async fn creating_a_link_returns_201_with_defaults() {
     assert_eq!(response.status(), 201);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let link: Value = response.json().await.unwrap();
-    assert!(gridlink_ids::is_slug(
-        gridlink_ids::SlugKind::Link,
-        link["slug"].as_str().unwrap()
-    ));
+    assert!(gridlink_ids::LinkSlug::parse(link["slug"].as_str().unwrap()).is_ok());
     assert_eq!(link["grid"], grid.as_str());
     assert_eq!(link["title"], "Docs");
     assert_eq!(link["url"], "https://docs.rs/");

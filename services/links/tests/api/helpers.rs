@@ -1,50 +1,42 @@
 use gridlink_db::testing::TestDatabase;
-use gridlink_test_support::{Running, User, internal_tokens, signup, spawn_auth};
+use gridlink_test_support::{Running, TestTokens, User, kit_config};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 pub struct TestApp {
-    pub auth: Running,
+    pub tokens: TestTokens,
     pub grids: Running,
     pub links: Running,
     pub client: reqwest::Client,
 }
 
+/// The links service and the grids service it asks, both checking tokens
+/// signed by the test's key.
 pub async fn spawn_app() -> TestApp {
-    let auth = spawn_auth().await;
+    let tokens = TestTokens::new();
 
     let grids_db = TestDatabase::create("grids", grids::MIGRATIONS).await;
     let mut config = grids::Config::from_env().unwrap();
-    config.http.addr = "127.0.0.1:0".parse().unwrap();
-    config.http.workers = 1;
-    config.pool.max_size = 4;
-    config.database_url = grids_db.url.clone();
-    config.auth.base_url = auth.url.clone();
-    config.internal_tokens = internal_tokens();
-    config.events = None;
-    let app = grids::build(config).await.unwrap();
-    let grids = Running::new(app.port(), app.handle(), Some(grids_db));
-    tokio::spawn(app.run_until_stopped());
+    config.kit = kit_config(Some(&grids_db));
+    config.tokens = tokens.verification();
+    let grids = Running::serve(grids::build(config).await.unwrap(), Some(grids_db));
 
     let links_db = TestDatabase::create("links", links::MIGRATIONS).await;
     let mut config = links::Config::from_env().unwrap();
-    config.http.addr = "127.0.0.1:0".parse().unwrap();
-    config.http.workers = 2;
-    config.pool.max_size = 8;
-    config.database_url = links_db.url.clone();
-    config.auth.base_url = auth.url.clone();
+    config.kit = kit_config(Some(&links_db));
+    config.kit.http.workers = 2;
+    if let Some(database) = config.kit.database.as_mut() {
+        database.pool.max_size = 8;
+    }
+    config.tokens = tokens.verification();
     config.grids.base_url = grids.url.clone();
     config.grids.service_token = Some(gridlink_config::Secret::new(
         gridlink_test_support::LINKS_TOKEN,
     ));
-    config.internal_tokens = internal_tokens();
-    config.events = None;
-    let app = links::build(config).await.unwrap();
-    let links = Running::new(app.port(), app.handle(), Some(links_db));
-    tokio::spawn(app.run_until_stopped());
+    let links = Running::serve(links::build(config).await.unwrap(), Some(links_db));
 
     TestApp {
-        auth,
+        tokens,
         grids,
         links,
         client: reqwest::Client::new(),
@@ -53,7 +45,7 @@ pub async fn spawn_app() -> TestApp {
 
 impl TestApp {
     pub async fn user(&self, name: &str) -> User {
-        signup(&self.client, &self.auth.url, name).await
+        self.tokens.user(name)
     }
 
     pub async fn call(

@@ -16,7 +16,6 @@ async fn each_read_route_runs_exactly_one_statement() {
     app.get(&format!("/api/v1/links/{slug}"), Some(&token))
         .await; // warm the JWKS cache
 
-    let url = &app.links.url;
     let cases = [
         ("link by slug", format!("/api/v1/links/{slug}")),
         (
@@ -26,13 +25,13 @@ async fn each_read_route_runs_exactly_one_statement() {
         ("search", "/api/v1/links?q=rust".to_owned()),
     ];
     for (name, path) in cases {
-        let n = statements_for(&app.client, url, || app.get(&path, Some(&token))).await;
+        let n = statements_for(&app.client, &app.links, || app.get(&path, Some(&token))).await;
         assert_eq!(n, 1, "{name} ran {n} statements");
     }
     let grids: Vec<String> = vec![grid.clone(); 1];
-    let n = statements_for(&app.client, url, || async {
+    let n = statements_for(&app.client, &app.links, || async {
         app.client
-            .post(format!("{url}/internal/v1/links/batch"))
+            .post(format!("{}/internal/v1/links/batch", app.links.url))
             .bearer_auth(GATEWAY_TOKEN)
             .json(&json!({"grids": grids}))
             .send()

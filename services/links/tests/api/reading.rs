@@ -237,10 +237,11 @@ async fn the_batch_returns_the_links_of_many_grids_in_one_call() {
         ));
         s
     });
-    let batch = client
-        .links_of_grids(&[g1.clone(), g2.clone(), empty.clone()])
-        .await
-        .unwrap();
+    let slugs: Vec<gridlink_ids::GridSlug> = [&g1, &g2, &empty]
+        .into_iter()
+        .map(|g| g.parse().unwrap())
+        .collect();
+    let batch = client.links_of_grids(&slugs).await.unwrap();
     let titles = |g: &str| batch[g].iter().map(|l| l.title.clone()).collect::<Vec<_>>();
     assert_eq!(titles(&g1), ["a", "b"]);
     assert_eq!(titles(&g2), ["c"]);
@@ -248,9 +249,6 @@ async fn the_batch_returns_the_links_of_many_grids_in_one_call() {
 
     let unauthorised =
         links_client::LinksClient::new(links_client::ClientSettings::local(&app.links.url));
-    let error = unauthorised
-        .links_of_grids(std::slice::from_ref(&g1))
-        .await
-        .unwrap_err();
+    let error = unauthorised.links_of_grids(&slugs[..1]).await.unwrap_err();
     assert_eq!(error.status(), Some(401));
 }

@@ -12,17 +12,18 @@ use gridlink_e2e::accounts::{
 use gridlink_e2e::broker_node::BrokerNode;
 use gridlink_e2e::figures;
 use gridlink_e2e::stack::{BrokerUrls, Options, Stack};
-use gridlink_test_support::{metric_sum, signup};
+use gridlink_test_support::{Running, signup};
 use reqwest::Method;
 use serde_json::json;
 
 /// Messages a service's consumers received flagged as redelivered: the
 /// broker's second try at deliveries a dead process never acknowledged.
-async fn redeliveries(stack: &Stack, url: &str) -> u64 {
-    metric_sum(&stack.client, url, |line| {
-        line.starts_with("consumer_redeliveries_total")
-    })
-    .await
+async fn redeliveries(stack: &Stack, service: &Running) -> u64 {
+    service
+        .metric_sum(&stack.client, |line| {
+            line.starts_with("consumer_redeliveries_total")
+        })
+        .await
 }
 
 #[tokio::test]
@@ -164,7 +165,7 @@ async fn a_consumer_killed_mid_stream_loses_nothing_and_its_duplicates_are_harml
     let (erasure, _) = Erasure::awaited(&stack, &users, Duration::from_secs(60)).await;
     let drained = restarted.elapsed();
     let lost = erasure.lost(&stack, &users).await;
-    let redelivered = redeliveries(&stack, &stack.links.url).await;
+    let redelivered = redeliveries(&stack, &stack.links).await;
     // Each event took effect exactly once in links, whatever was redelivered.
     let processed = stack
         .count(&stack.links, "SELECT count(*) AS n FROM processed_events")

@@ -9,18 +9,19 @@ use gridlink_e2e::accounts::{Erasure, delete_account, rows_left, user_with_data,
 use gridlink_e2e::figures;
 use gridlink_e2e::proxy::Proxy;
 use gridlink_e2e::stack::{BrokerUrls, Options, Stack};
-use gridlink_test_support::{metric_sum, signup};
+use gridlink_test_support::{Running, signup};
 use serde_json::{Value, json};
 
 const BROKER: &str = "127.0.0.1:5672";
 const DATABASE: &str = "127.0.0.1:5432";
 
 /// Deliveries of user.deleted events to a service's consumers.
-async fn user_deliveries(stack: &Stack, url: &str) -> u64 {
-    metric_sum(&stack.client, url, |line| {
-        line.starts_with("consumer_deliveries_total") && line.contains("user")
-    })
-    .await
+async fn user_deliveries(stack: &Stack, service: &Running) -> u64 {
+    service
+        .metric_sum(&stack.client, |line| {
+            line.starts_with("consumer_deliveries_total") && line.contains("user")
+        })
+        .await
 }
 
 #[tokio::test]
@@ -54,8 +55,8 @@ async fn a_broker_cut_during_200_deletions_loses_nothing() {
     // Drained: the data is gone and auth holds both services' confirmations.
     let (erasure, drained) = Erasure::awaited(&stack, &users, Duration::from_secs(60)).await;
     let lost = erasure.lost(&stack, &users).await;
-    let deliveries = user_deliveries(&stack, &stack.grids.url).await
-        + user_deliveries(&stack, &stack.links.url).await;
+    let deliveries =
+        user_deliveries(&stack, &stack.grids).await + user_deliveries(&stack, &stack.links).await;
     let unexpected = (rows_left(&stack, &bystander).await != 2 + 4) as usize;
     figures::record(
         "fault-broker-cut-during-deletions",

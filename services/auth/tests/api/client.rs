@@ -1,88 +1,48 @@
-//! The client against the real auth service, and against services that fail.
+//! auth-client against the real auth service, and against services that fail.
 
 use std::time::{Duration, Instant};
 
 use auth_client::{AuthClient, ClientError, ClientSettings, JwksVerifier};
 use gridlink_access_token::{TokenError, VerifyAccessToken};
 use gridlink_config::Secret;
-use gridlink_db::testing::TestDatabase;
-use serde_json::{Value, json};
+use gridlink_ids::{UserId, Username};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const TOKEN: &str = "client-test-token-0123456789abcdef";
-
-struct RunningAuth {
-    url: String,
-    handle: actix_web::dev::ServerHandle,
-    _db: TestDatabase,
-}
-
-impl Drop for RunningAuth {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-    }
-}
-
-async fn start_auth() -> RunningAuth {
-    let db = TestDatabase::create("authclient", auth::MIGRATIONS).await;
-    let mut config = auth::Config::from_env().unwrap();
-    config.http.addr = "127.0.0.1:0".parse().unwrap();
-    config.http.workers = 1;
-    config.database_url = db.url.clone();
-    config.signing_key.private_pem = Some(Secret::new(auth::generate_pem().unwrap()));
-    config.events = None;
-    config.internal_tokens =
-        gridlink_service_auth::ServiceTokens::parse(&[format!("grids:{TOKEN}")]).unwrap();
-    let app = auth::build(config).await.unwrap();
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
-    RunningAuth {
-        url,
-        handle,
-        _db: db,
-    }
-}
+use crate::helpers::{INTERNAL_TOKEN, spawn_app};
 
 fn client(url: &str) -> AuthClient {
     let mut settings = ClientSettings::local(url);
-    settings.service_token = Some(Secret::new(TOKEN));
+    settings.service_token = Some(Secret::new(INTERNAL_TOKEN));
     AuthClient::new(settings)
 }
 
-async fn signup(url: &str, username: &str) -> Value {
-    reqwest::Client::new()
-        .post(format!("{url}/api/v1/auth/signup"))
-        .json(&json!({"username": username, "email": format!("{username}@example.com"), "password": "correct horse battery staple"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+fn username(name: &str) -> Username {
+    Username::parse(name).unwrap()
 }
 
 #[tokio::test]
 async fn users_are_fetched_by_username_and_in_batches() {
-    let auth = start_auth().await;
-    let alice = signup(&auth.url, "alice").await;
-    let bob = signup(&auth.url, "bob").await;
-    let client = client(&auth.url);
+    let auth = spawn_app().await;
+    let alice = auth.signup("alice").await;
+    let bob = auth.signup("bob").await;
+    let client = client(&auth.address);
 
-    let found = client.user_by_username("Alice").await.unwrap().unwrap();
-    assert_eq!(found.id, alice["user"]["id"].as_str().unwrap());
-    assert_eq!(client.user_by_username("nobody").await.unwrap(), None);
+    let found = client
+        .user_by_username(&username("Alice"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id.as_str(), alice.id);
     assert_eq!(
-        client
-            .user_by_username("../../api/v1/users/me")
-            .await
-            .unwrap(),
+        client.user_by_username(&username("nobody")).await.unwrap(),
         None
     );
+    // A path cannot be smuggled in: it is not a username at all.
+    assert!(Username::parse("../../api/v1/users/me").is_err());
 
-    let ids: Vec<String> = [&alice, &bob]
+    let ids: Vec<UserId> = [&alice, &bob]
         .iter()
-        .map(|u| u["user"]["id"].as_str().unwrap().to_owned())
+        .map(|u| UserId::parse(&u.id).unwrap())
         .collect();
     let mut users = client.users_by_ids(&ids).await.unwrap();
     users.sort_by(|a, b| a.username.cmp(&b.username));
@@ -97,11 +57,11 @@ async fn users_are_fetched_by_username_and_in_batches() {
 
 #[tokio::test]
 async fn a_wrong_service_token_is_a_typed_401() {
-    let auth = start_auth().await;
-    let mut settings = ClientSettings::local(&auth.url);
+    let auth = spawn_app().await;
+    let mut settings = ClientSettings::local(&auth.address);
     settings.service_token = Some(Secret::new("wrong-token-0123456789abcdefgh"));
     let error = AuthClient::new(settings)
-        .user_by_username("x")
+        .user_by_username(&username("xyz"))
         .await
         .unwrap_err();
     assert!(
@@ -119,14 +79,11 @@ async fn a_wrong_service_token_is_a_typed_401() {
 
 #[tokio::test]
 async fn the_jwks_verifier_checks_real_tokens_and_refuses_others() {
-    let auth = start_auth().await;
-    let carol = signup(&auth.url, "carol").await;
-    let verifier = JwksVerifier::new(client(&auth.url), "gridlink-auth", "gridlink");
-    let claims = verifier
-        .verify(carol["access_token"].as_str().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(claims.sub, carol["user"]["id"].as_str().unwrap());
+    let auth = spawn_app().await;
+    let carol = auth.signup("carol").await;
+    let verifier = JwksVerifier::new(client(&auth.address), "gridlink-auth", "gridlink");
+    let claims = verifier.verify(&carol.access_token).await.unwrap();
+    assert_eq!(claims.sub.as_str(), carol.id);
     assert_eq!(
         verifier.verify("not-a-token").await,
         Err(TokenError::Invalid)
@@ -135,10 +92,9 @@ async fn the_jwks_verifier_checks_real_tokens_and_refuses_others() {
 
 #[tokio::test]
 async fn cached_keys_keep_working_while_auth_is_down() {
-    let auth = start_auth().await;
-    let dave = signup(&auth.url, "dave").await;
-    let token = dave["access_token"].as_str().unwrap().to_owned();
-    let verifier = JwksVerifier::new(client(&auth.url), "gridlink-auth", "gridlink");
+    let auth = spawn_app().await;
+    let token = auth.signup("dave").await.access_token;
+    let verifier = JwksVerifier::new(client(&auth.address), "gridlink-auth", "gridlink");
     verifier.verify(&token).await.unwrap();
     drop(auth);
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -154,17 +110,36 @@ async fn cached_keys_keep_working_while_auth_is_down() {
 /// the same token has to pass.
 #[tokio::test]
 async fn an_abandoned_first_check_does_not_lock_out_good_tokens() {
-    let auth = start_auth().await;
-    let erin = signup(&auth.url, "erin").await;
-    let token = erin["access_token"].as_str().unwrap().to_owned();
-    let verifier = JwksVerifier::new(client(&auth.url), "gridlink-auth", "gridlink");
+    let auth = spawn_app().await;
+    let erin = auth.signup("erin").await;
+    let token = erin.access_token.clone();
+    let verifier = JwksVerifier::new(client(&auth.address), "gridlink-auth", "gridlink");
     // Polled once: the JWKS fetch starts, then the check is dropped.
     let abandoned = tokio::time::timeout(Duration::ZERO, verifier.verify(&token)).await;
     assert!(abandoned.is_err(), "the first check waits for the JWKS");
     let claims = verifier.verify(&token).await;
     assert_eq!(
-        claims.map(|c| c.sub).ok().as_deref(),
-        erin["user"]["id"].as_str()
+        claims.map(|c| c.sub.into_string()).ok().as_deref(),
+        Some(erin.id.as_str())
+    );
+}
+
+/// A token whose key cannot be fetched because auth is down is not a
+/// forgery: the verifier says the keys are unavailable (the caller's 503).
+#[tokio::test]
+async fn a_token_checked_while_auth_is_down_is_keys_unavailable_not_invalid() {
+    let auth = spawn_app().await;
+    let token = auth.signup("fay").await.access_token;
+    let address = auth.address.clone();
+    drop(auth);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let verifier = JwksVerifier::new(client(&address), "gridlink-auth", "gridlink");
+    assert!(
+        matches!(
+            verifier.verify(&token).await,
+            Err(TokenError::KeysUnavailable(_))
+        ),
+        "no keys were ever fetched"
     );
 }
 

@@ -1,7 +1,9 @@
 //! proto-docs/events.asyncapi.yaml must describe the catalogue the code uses.
 
-use gridlink_events::topology::QUEUES;
-use gridlink_events::{Event, GridDeleted, UserDeleted, UserErased};
+use gridlink_ids::{GridSlug, UserId};
+
+use crate::topology::QUEUES;
+use crate::{Event, GridDeleted, UserDeleted, UserErased};
 
 const DOCUMENT: &str = include_str!("../../../proto-docs/events.asyncapi.yaml");
 
@@ -18,14 +20,17 @@ fn fields<T: serde::Serialize>(sample: &T) -> Vec<String> {
 #[test]
 fn every_event_and_its_fields_are_documented() {
     let events: [(&str, Vec<String>); 3] = [
-        (UserDeleted::TYPE, fields(&UserDeleted::new("us_x".into()))),
+        (
+            UserDeleted::TYPE,
+            fields(&UserDeleted::new(UserId::generate())),
+        ),
         (
             GridDeleted::TYPE,
-            fields(&GridDeleted::new("gr_x".into(), "us_x".into())),
+            fields(&GridDeleted::new(GridSlug::generate(), UserId::generate())),
         ),
         (
             UserErased::TYPE,
-            fields(&UserErased::new("us_x".into(), "grids")),
+            fields(&UserErased::new(UserId::generate(), "grids")),
         ),
     ];
     for (event_type, fields) in events {

@@ -5,16 +5,16 @@ use std::time::Duration;
 use gridlink_e2e::accounts::{create_grid, create_link, delete_account, rows_left, user_with_data};
 use gridlink_e2e::proxy::Proxy;
 use gridlink_e2e::stack::{AMQP, BrokerUrls, Stack};
-use gridlink_test_support::{GATEWAY_TOKEN, User, signup};
+use gridlink_test_support::{GATEWAY_TOKEN, Running, User, signup};
 use serde_json::{Value, json};
 
 const FANOUT: Duration = Duration::from_secs(15);
 
 /// The value of a metric line starting with `prefix` on a service's /metrics.
-async fn metric(stack: &Stack, url: &str, prefix: &str) -> f64 {
+async fn metric(stack: &Stack, service: &Running, prefix: &str) -> f64 {
     let text = stack
         .client
-        .get(format!("{url}/metrics"))
+        .get(format!("{}/metrics", service.admin_url))
         .send()
         .await
         .unwrap()
@@ -80,12 +80,12 @@ async fn deleting_a_user_erases_their_data_everywhere_with_proof() {
     let queue = stack.events.queue("grids.user-deleted");
     let acks = metric(
         &stack,
-        &stack.grids.url,
+        &stack.grids,
         &format!("consumer_acks_total{{queue=\"{queue}\""),
     )
     .await;
     assert_eq!(acks, 1.0, "the grids consumer acknowledged the one event");
-    assert!(metric(&stack, &stack.auth.url, "outbox_published_total").await >= 1.0);
+    assert!(metric(&stack, &stack.auth, "outbox_published_total").await >= 1.0);
     assert_eq!(
         stack
             .count(
@@ -283,7 +283,7 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_keeps_going() {
     let queue = stack.events.queue("links.user-deleted");
     let dead = metric(
         &stack,
-        &stack.links.url,
+        &stack.links,
         &format!("consumer_dead_letters_total{{queue=\"{queue}\""),
     )
     .await;
@@ -300,12 +300,9 @@ async fn poison_messages_are_dead_lettered_and_the_consumer_keeps_going() {
 async fn two_consumer_replicas_racing_erase_once() {
     let stack = Stack::start().await;
     // A second links replica on the same database and queues.
-    let db_url = stack.links.db.as_ref().unwrap().url.clone();
     let mut config = links::Config::from_env().unwrap();
-    config.http.addr = "127.0.0.1:0".parse().unwrap();
-    config.http.workers = 1;
-    config.database_url = db_url;
-    config.events = Some(stack.events.clone());
+    config.kit = gridlink_test_support::kit_config(stack.links.db.as_ref());
+    config.kit.events = Some(stack.events.clone());
     let replica = links::build(config).await.unwrap();
     let handle = replica.handle();
     tokio::spawn(replica.run_until_stopped());

@@ -1,0 +1,10 @@
+//! The services together, end to end, in one test binary: real PostgreSQL,
+//! RabbitMQ and Redis, each test with its own databases, exchange and queues.
+//! (The tracing test has a binary of its own: it installs a process-wide
+//! tracer provider.)
+
+mod abuse;
+mod crashes;
+mod events;
+mod faults;
+mod gateway;
