@@ -7,7 +7,7 @@
 //! (target/bench/report.json), `--threads N` (1: the load generator shares the
 //! machine with the stack, so it takes as little of it as it can).
 //! Environment: `GATEWAY_URL`, `AUTH_URL`, `GRIDS_URL`, `LINKS_URL` (the local
-//! ports), `GATEWAY_TOKEN` (the gateway's service token, for the direct
+//! ports), `AUTH_ADMIN_URL`, `GRIDS_ADMIN_URL`, `LINKS_ADMIN_URL` (their metrics), `GATEWAY_TOKEN` (the gateway's service token, for the direct
 //! scenario), `BENCH_USERS` (10000), `BENCH_ACCOUNTS` (32, as loaded), `BENCH_PASSWORD`, `RUN_DIR` (.run).
 
 mod driver;
@@ -101,11 +101,12 @@ fn endpoints() -> anyhow::Result<Endpoints> {
 
 async fn bench(options: Options) -> anyhow::Result<()> {
     let endpoints = endpoints()?;
+    // The services' admin listeners, where their metrics are.
     let probe = Probe::new(
         vec![
-            endpoints.auth.clone(),
-            endpoints.grids.clone(),
-            endpoints.links.clone(),
+            env("AUTH_ADMIN_URL", "http://127.0.0.1:9081"),
+            env("GRIDS_ADMIN_URL", "http://127.0.0.1:9082"),
+            env("LINKS_ADMIN_URL", "http://127.0.0.1:9083"),
         ],
         PathBuf::from(env("RUN_DIR", ".run")),
     );

@@ -8,7 +8,7 @@ use gridlink_http::TrustedProxies;
 use gridlink_rest_client::ClientSettings;
 use gridlink_service::KitConfig;
 
-use crate::ratelimit::Quota;
+pub use crate::ratelimit::Quota;
 use crate::routes::Group;
 
 #[derive(Debug, Clone)]

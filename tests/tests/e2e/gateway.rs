@@ -807,3 +807,157 @@ async fn the_served_document_is_the_generated_public_contract() {
         assert!(paths.contains_key(expected), "{expected} missing");
     }
 }
+
+/// Every call the gateway makes to another service, with that service down:
+/// a problem+json 503 (or 504) with Retry-After, never a 404 or a 500.
+#[tokio::test]
+async fn every_dependency_of_the_gateway_down_is_a_503_never_a_404() {
+    let stack = Stack::with_gateway(|_| {}).await;
+    let alice = user_with_grids(&stack, "alice", 1).await;
+    let nowhere = "http://127.0.0.1:1".to_owned();
+    for (down, path, token, part) in [
+        ("auth", "/api/v1/profiles/alice", None, Some("user")),
+        ("grids", "/api/v1/profiles/alice", None, Some("grids")),
+        ("links", "/api/v1/profiles/alice", None, Some("links")),
+        ("auth", "/api/v1/users/alice", None, None),
+        ("grids", "/api/v1/grids?owner=me", None, None),
+        (
+            "links",
+            "/api/v1/links/li_00000000000000000000000000000000",
+            None,
+            None,
+        ),
+        // A token's keys come from auth: with auth down they cannot be fetched.
+        (
+            "auth",
+            "/api/v1/grids?owner=me",
+            Some(alice.access_token.as_str()),
+            None,
+        ),
+    ] {
+        let mut config = stack.gateway_config();
+        match down {
+            "auth" => config.auth.base_url = nowhere.clone(),
+            "grids" => config.grids.base_url = nowhere.clone(),
+            _ => config.links.base_url = nowhere.clone(),
+        }
+        let gateway = Stack::start_gateway(config).await;
+        let response = stack
+            .request(&gateway.url, Method::GET, path, token, None)
+            .await;
+        assert!(
+            response.headers().contains_key("retry-after"),
+            "{path} with {down} down says when to retry"
+        );
+        let body = gridlink_test_support::problem(response, 503).await;
+        if let Some(part) = part {
+            assert_eq!(body["errors"][0]["field"], part, "{body}");
+        }
+    }
+}
+
+/// The gateway's metrics name the route template of every request it
+/// routed, whatever the path or the method a client sends.
+#[tokio::test]
+async fn gateway_metrics_are_labelled_by_route_template_and_known_method() {
+    let stack = Stack::with_gateway(|_| {}).await;
+    let alice = user_with_grids(&stack, "alice", 1).await;
+    let t = Some(alice.access_token.as_str());
+    for path in [
+        "/api/v1/grids?owner=me",
+        "/api/v1/grids/gr_00000000000000000000000000000000",
+        "/api/v1/links/li_00000000000000000000000000000000",
+        "/api/v1/users/alice",
+        "/api/v1/profiles/alice",
+        "/api/v1/no/such/route",
+    ] {
+        call(&stack, Method::GET, path, t, None).await;
+    }
+    for _ in 0..5 {
+        let made_up =
+            Method::from_bytes(format!("X{}", uuid::Uuid::new_v4().simple()).as_bytes()).unwrap();
+        call(&stack, made_up, "/api/v1/grids", None, None).await;
+    }
+    let gateway = stack.gateway.as_ref().unwrap();
+    let text = stack
+        .client
+        .get(format!("{}/metrics", gateway.admin_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let requests: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total{"))
+        .collect();
+    for route in [
+        "/api/v1/grids",
+        "/api/v1/grids/{slug}",
+        "/api/v1/links/{slug}",
+        "/api/v1/users/{username}",
+        "/api/v1/profiles/{username}",
+    ] {
+        assert!(
+            requests
+                .iter()
+                .any(|l| l.contains(&format!("route=\"{route}\""))),
+            "{route} in\n{}",
+            requests.join("\n")
+        );
+    }
+    let unmatched: Vec<&&str> = requests
+        .iter()
+        .filter(|l| l.contains("route=\"unmatched\""))
+        .collect();
+    assert_eq!(unmatched.len(), 1, "only the unknown path: {unmatched:?}");
+    assert!(!text.contains("gr_0000") && !text.contains("li_0000") && !text.contains("alice"));
+    assert!(requests.iter().any(|l| l.contains("method=\"OTHER\"")));
+    assert!(
+        !text.contains("method=\"X"),
+        "made-up methods are not labels"
+    );
+}
+
+/// A route group with its own budget (here the auth routes) runs out on its
+/// own; the caller's other requests go on.
+#[tokio::test]
+async fn a_route_group_has_its_own_budget() {
+    let stack = Stack::with_gateway(|c| {
+        c.groups.auth = Some(gateway::config::Quota {
+            limit: 2,
+            window: Duration::from_secs(60),
+        })
+    })
+    .await;
+    signup(&stack.client, &stack.auth.url, "alice").await;
+    let login = json!({"login": "alice", "password": PASSWORD});
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let response = call(
+            &stack,
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(login.clone()),
+        )
+        .await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 200 {
+            let policy = response.headers()["ratelimit-policy"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(policy.contains("\"auth\";q=2;w=60"), "{policy}");
+        }
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+    assert_eq!(
+        call(&stack, Method::GET, "/api/v1/users/alice", None, None)
+            .await
+            .status(),
+        200,
+        "reads spend from the caller's own budget"
+    );
+}

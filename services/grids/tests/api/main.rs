@@ -2,6 +2,7 @@
 //! them and real PostgreSQL databases (fresh ones for every test).
 
 mod crud;
+mod dependencies;
 mod helpers;
 mod internal;
 mod openapi;

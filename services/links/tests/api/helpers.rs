@@ -13,6 +13,11 @@ pub struct TestApp {
 /// The links service and the grids service it asks, both checking tokens
 /// signed by the test's key.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// The same, with the links service's configuration changed by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut links::Config)) -> TestApp {
     let tokens = TestTokens::new();
 
     let grids_db = TestDatabase::create("grids", grids::MIGRATIONS).await;
@@ -33,6 +38,7 @@ pub async fn spawn_app() -> TestApp {
     config.grids.service_token = Some(gridlink_config::Secret::new(
         gridlink_test_support::LINKS_TOKEN,
     ));
+    adjust(&mut config);
     let links = Running::serve(links::build(config).await.unwrap(), Some(links_db));
 
     TestApp {

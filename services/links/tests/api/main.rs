@@ -3,6 +3,7 @@
 
 mod client;
 mod crud;
+mod dependencies;
 mod helpers;
 mod openapi;
 mod ordering;
