@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down test lint fmt openapi infra bench-load bench soak k8s-check fuzz
+.PHONY: help up down test lint fmt openapi infra bench-load bench soak k8s-check fuzz new-service
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -22,6 +22,7 @@ test: infra ## Run every test: unit, integration (real PostgreSQL/RabbitMQ), end
 	cargo build --workspace --bins --locked
 	cargo test --workspace --tests --locked
 	@deploy/local/k8s-check.sh
+	@deploy/scaffold/check.sh
 	@deploy/local/reliability-figures.sh
 
 k8s-check: ## Render every Kustomize overlay and validate it offline; lint the compose file
@@ -35,8 +36,11 @@ fmt: ## Format the code
 	cargo fmt --all
 
 openapi: ## Regenerate the OpenAPI documents in proto-docs/ from the code
-	UPDATE_OPENAPI=1 cargo test -p auth -p grids -p links --test api -- openapi
-	UPDATE_OPENAPI=1 cargo test -p gridlink-e2e --test e2e -- gateway::the_served_document
+	UPDATE_OPENAPI=1 cargo test --workspace --tests -- proto_docs the_served_document
+
+new-service: ## Scaffold services/NAME on the service kit (make new-service NAME=x)
+	@test -n "$(NAME)" || { echo "usage: make new-service NAME=x"; exit 2; }
+	@deploy/scaffold/new-service.sh $(NAME)
 
 bench-load: ## Load the seed-scale dataset (10,000 users, 1,000,000 links) into the running stack
 	@deploy/bench/load.sh

@@ -30,7 +30,8 @@ if [ "${1:-}" = "--sweep-tests" ]; then
   exit 0
 fi
 
-for db in gridlink_auth gridlink_grids gridlink_links; do
+cd "$(dirname "$0")/../.."
+for db in $(awk '!/^#/ && $4 == "database" {print "gridlink_" $1}' deploy/services.tsv); do
   if [ -z "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
     psql_admin -c "CREATE DATABASE $db" >/dev/null
     echo "databases: created $db" >&2

@@ -13,29 +13,37 @@ known = set()
 for row in table.splitlines():
     if row.startswith("| `"):
         known.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1]))
-ports = {"GATEWAY_ADDR": "8080", "AUTH_ADDR": "8081", "GRIDS_ADDR": "8082", "LINKS_ADDR": "8083"}
+# name -> (API port, admin port), from the services' registry.
+registry = {}
+for line in open("deploy/services.tsv"):
+    if line.strip() and not line.startswith("#"):
+        name, port, admin, _ = line.split()
+        registry[name] = (port, admin)
+ports = {f"{name.upper()}_ADDR": port for name, (port, _) in registry.items()}
 problems = []
 
 
-def check(where, name, value):
+def check(where, name, value, service=None):
     if name not in known:
         problems.append(f"{where}: {name} is not a documented setting")
     if name in ports and not str(value).endswith(":" + ports[name]):
         problems.append(f"{where}: {name}={value} does not use port {ports[name]}")
+    if name == "ADMIN_ADDR" and service in registry and not str(value).endswith(":" + registry[service][1]):
+        problems.append(f"{where}: ADMIN_ADDR={value} does not use port {registry[service][1]}")
 
 
 compose = yaml.safe_load(open("deploy/docker-compose.yml"))
 for name, service in compose["services"].items():
     if service.get("image") == "gridlink:latest":
         for key, value in (service.get("environment") or {}).items():
-            check(f"compose {name}", key, value)
+            check(f"compose {name}", key, value, name)
 for path in sys.argv[1:]:
     for doc in yaml.safe_load_all(open(path)):
         if not doc:
             continue
-        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] in ("auth", "grids", "links", "gateway"):
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] in registry:
             for key, value in doc["data"].items():
-                check(f"{path} ConfigMap {doc['metadata']['name']}", key, value)
+                check(f"{path} ConfigMap {doc['metadata']['name']}", key, value, doc["metadata"]["name"])
         if doc["kind"] in ("Deployment", "Job"):
             for container in doc["spec"]["template"]["spec"]["containers"]:
                 for env in container.get("env", []):

@@ -6,7 +6,7 @@
 # not bundled.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-TOOLS=target/tools
+TOOLS=${TOOLS:-target/tools}
 if ! command -v kubectl >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubectl >/dev/null 2>&1 \

@@ -350,3 +350,27 @@ pub mod sql {
             .collect()
     }
 }
+
+/// Asserts that a service's OpenAPI document committed in proto-docs/ (named
+/// after the service's directory, `services/<name>`) is `generated` from its
+/// handlers; with `UPDATE_OPENAPI` set it writes it first (`make openapi`).
+pub fn assert_proto_docs(manifest_dir: &str, generated: &utoipa::openapi::OpenApi) {
+    let service_dir = std::path::Path::new(manifest_dir);
+    let name = service_dir
+        .file_name()
+        .expect("a service directory has a name")
+        .to_string_lossy();
+    let path = service_dir.join(format!("../../proto-docs/{name}.openapi.json"));
+    let generated = generated
+        .to_pretty_json()
+        .expect("an OpenAPI document serialises")
+        + "\n";
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).expect("proto-docs/ is writable");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "proto-docs/{name}.openapi.json is stale: run `make openapi` and commit the result"
+    );
+}

@@ -6,26 +6,14 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-const DOCUMENT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../proto-docs/auth.openapi.json"
-);
-
 fn generated() -> String {
     auth::openapi::document().to_pretty_json().unwrap() + "\n"
 }
 
 #[test]
 fn proto_docs_match_the_generated_document() {
-    let generated = generated();
-    if std::env::var_os("UPDATE_OPENAPI").is_some() {
-        std::fs::write(DOCUMENT, &generated).unwrap();
-    }
-    let committed = std::fs::read_to_string(DOCUMENT).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "proto-docs/auth.openapi.json is stale: run `make openapi` and commit the result"
-    );
+    let document = auth::openapi::document();
+    gridlink_test_support::assert_proto_docs(env!("CARGO_MANIFEST_DIR"), &document);
 }
 
 #[tokio::test]
