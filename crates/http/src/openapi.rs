@@ -90,13 +90,33 @@ pub fn add_problem_responses(openapi: &mut OpenApi, problems: &[(&str, &str)]) {
     }
 }
 
-/// Adds the problem responses every operation can give: 500 and 503 always,
-/// and 400, 413 and 415 where the operation takes a JSON body.
+/// The security schemes an operation names, and whether it also admits
+/// callers without credentials (an empty requirement).
+fn security_of(operation: &utoipa::openapi::path::Operation) -> (Vec<String>, bool) {
+    let mut schemes = Vec::new();
+    let mut anonymous = false;
+    for requirement in operation.security.iter().flatten() {
+        let names = serde_json::to_value(requirement)
+            .ok()
+            .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()))
+            .unwrap_or_default();
+        anonymous |= names.is_empty();
+        schemes.extend(names);
+    }
+    (schemes, anonymous)
+}
+
+/// Adds the problem responses an operation can give by its shape: 500 and
+/// 503 always; 400, 413 and 415 where it takes a JSON body (400 where it takes
+/// parameters); 401 where it looks at a token; 404 where its path names an
+/// object. Every response gets a description (OpenAPI requires one).
 fn add_standard_problems(openapi: &mut OpenApi) {
-    for item in openapi.paths.paths.values_mut() {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let names_an_object = path.contains('{');
         for operation in operations(item) {
             // An operation that names no security needs no token: say so.
             operation.security.get_or_insert_with(Vec::new);
+            let (schemes, anonymous) = security_of(operation);
             let takes_body = operation.request_body.is_some();
             let has_parameters = !operation.parameters.as_ref().is_none_or(Vec::is_empty);
             let responses = &mut operation.responses.responses;
@@ -112,8 +132,37 @@ fn add_standard_problems(openapi: &mut OpenApi) {
             } else if has_parameters {
                 add("400", "Invalid parameters");
             }
+            if schemes.iter().any(|s| s == "bearer") {
+                add(
+                    "401",
+                    if anonymous {
+                        "The access token sent is invalid or expired (see WWW-Authenticate)"
+                    } else {
+                        "No access token, or an invalid or expired one (see WWW-Authenticate)"
+                    },
+                );
+            }
+            if schemes.iter().any(|s| s == "service_token") {
+                add("401", "No valid service token");
+            }
+            if names_an_object {
+                add("404", "No such object, or one the caller may not see");
+            }
             add("500", "Unexpected failure");
             add("503", "A dependency is unavailable; see Retry-After");
+            for (status, response) in responses.iter_mut() {
+                if let utoipa::openapi::RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    response.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("Response")
+                        .to_owned();
+                }
+            }
         }
     }
 }

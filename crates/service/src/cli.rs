@@ -30,6 +30,46 @@ pub trait Service {
     }
 }
 
+/// Declares the type a service's binary runs, for a service whose `Config`
+/// has `from_env()` and a `kit` field, built by an `async fn build(Config)`:
+///
+/// ```ignore
+/// gridlink_service::service! {
+///     /// The grids service.
+///     pub struct Grids { spec: SPEC, config: Config, build: build }
+/// }
+/// ```
+#[macro_export]
+macro_rules! service {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident {
+        spec: $spec:expr,
+        config: $config:ty,
+        build: $build:path $(,)?
+    }) => {
+        $(#[$meta])*
+        $vis struct $name;
+
+        impl $crate::Service for $name {
+            const SPEC: $crate::Spec = $spec;
+            type Config = $config;
+
+            fn config() -> Result<$config, $crate::ConfigError> {
+                <$config>::from_env()
+            }
+
+            fn kit_config(config: &$config) -> &$crate::KitConfig {
+                &config.kit
+            }
+
+            fn build(
+                config: $config,
+            ) -> impl Future<Output = $crate::anyhow::Result<$crate::Application>> + Send {
+                $build(config)
+            }
+        }
+    };
+}
+
 /// The whole `main` of a service binary.
 pub fn main<S: Service>() -> ExitCode {
     let spec = S::SPEC;

@@ -24,11 +24,14 @@ mod pager;
 mod server;
 mod writes;
 
+#[doc(hidden)]
+pub use anyhow;
 pub use cli::{Service, main, migrate};
 pub use config::{DatabaseSettings, HttpSettings, KitConfig};
 pub use consume::{Consume, EraseUser, Erasure, consume_once};
 pub use cursor::{CursorCodec, CursorError};
 pub use dependency::dependency_failed;
+pub use gridlink_config::ConfigError;
 pub use pager::{Page, Pager};
 pub use server::{AppHandle, Application, KEEP_ALIVE, Kit};
 pub use writes::{UserTx, WriteError};

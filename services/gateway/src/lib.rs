@@ -22,7 +22,7 @@ use actix_web::middleware::from_fn;
 use actix_web::web;
 use auth_client::{AuthClient, JwksVerifier};
 use gridlink_rest_client::{ClientSettings, RestClient};
-use gridlink_service::{Application, Kit, KitConfig, Service, Spec};
+use gridlink_service::{Application, Kit, Spec};
 use grids_client::GridsClient;
 use links_client::LinksClient;
 
@@ -114,21 +114,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .serve(no_annotated_routes)
 }
 
-pub struct Gateway;
-
-impl Service for Gateway {
-    const SPEC: Spec = SPEC;
-    type Config = Config;
-
-    fn config() -> Result<Config, gridlink_config::ConfigError> {
-        Config::from_env()
-    }
-
-    fn kit_config(config: &Config) -> &KitConfig {
-        &config.kit
-    }
-
-    fn build(config: Config) -> impl Future<Output = anyhow::Result<Application>> + Send {
-        build(config)
-    }
+gridlink_service::service! {
+    /// The gateway, as its binary runs it.
+    pub struct Gateway { spec: SPEC, config: Config, build: build }
 }

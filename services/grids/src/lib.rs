@@ -14,7 +14,7 @@ mod state;
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use gridlink_events::topology::GRIDS_USER_DELETED;
-use gridlink_service::{Application, Erasure, Kit, KitConfig, Service, Spec, consume_once};
+use gridlink_service::{Application, Erasure, Kit, Spec, consume_once};
 
 pub use config::Config;
 
@@ -44,21 +44,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     .serve(routes::configure)
 }
 
-pub struct Grids;
-
-impl Service for Grids {
-    const SPEC: Spec = SPEC;
-    type Config = Config;
-
-    fn config() -> Result<Config, gridlink_config::ConfigError> {
-        Config::from_env()
-    }
-
-    fn kit_config(config: &Config) -> &KitConfig {
-        &config.kit
-    }
-
-    fn build(config: Config) -> impl Future<Output = anyhow::Result<Application>> + Send {
-        build(config)
-    }
+gridlink_service::service! {
+    /// The grids service, as its binary runs it.
+    pub struct Grids { spec: SPEC, config: Config, build: build }
 }

@@ -14,7 +14,7 @@ mod state;
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use gridlink_events::topology::{LINKS_GRID_DELETED, LINKS_USER_DELETED};
-use gridlink_service::{Application, Erasure, Kit, KitConfig, Service, Spec, consume_once};
+use gridlink_service::{Application, Erasure, Kit, Spec, consume_once};
 use grids_client::GridsClient;
 
 pub use config::Config;
@@ -47,21 +47,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     .serve(routes::configure)
 }
 
-pub struct Links;
-
-impl Service for Links {
-    const SPEC: Spec = SPEC;
-    type Config = Config;
-
-    fn config() -> Result<Config, gridlink_config::ConfigError> {
-        Config::from_env()
-    }
-
-    fn kit_config(config: &Config) -> &KitConfig {
-        &config.kit
-    }
-
-    fn build(config: Config) -> impl Future<Output = anyhow::Result<Application>> + Send {
-        build(config)
-    }
+gridlink_service::service! {
+    /// The links service, as its binary runs it.
+    pub struct Links { spec: SPEC, config: Config, build: build }
 }

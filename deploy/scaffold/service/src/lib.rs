@@ -7,7 +7,7 @@ mod routes;
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use gridlink_db::Database;
-use gridlink_service::{Application, Kit, KitConfig, Service, Spec};
+use gridlink_service::{Application, Kit, Spec};
 
 pub use config::Config;
 
@@ -32,21 +32,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     kit.data(AppState { db }).serve(routes::configure)
 }
 
-pub struct __Name__;
-
-impl Service for __Name__ {
-    const SPEC: Spec = SPEC;
-    type Config = Config;
-
-    fn config() -> Result<Config, gridlink_config::ConfigError> {
-        Config::from_env()
-    }
-
-    fn kit_config(config: &Config) -> &KitConfig {
-        &config.kit
-    }
-
-    fn build(config: Config) -> impl Future<Output = anyhow::Result<Application>> + Send {
-        build(config)
-    }
+gridlink_service::service! {
+    /// The __name__ service, as its binary runs it.
+    pub struct __Name__ { spec: SPEC, config: Config, build: build }
 }

@@ -31,8 +31,6 @@ pub(super) async fn by_username(state: &AppState, raw: &str) -> Result<User, Api
     security(("service_token" = [])),
     responses(
         (status = 200, body = PublicUser),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 404, body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 #[get("/internal/v1/users/by-username/{username}")]
@@ -59,7 +57,6 @@ pub struct IdsQuery {
     responses(
         (status = 200, body = UserBatch),
         (status = 400, body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 #[get("/internal/v1/users")]
@@ -98,7 +95,6 @@ pub async fn users_by_ids(
     params(("user_id" = String, Path, description = "The deleted user's id (us_...)")),
     responses(
         (status = 200, body = ErasureStatus),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No deleted user with this id", body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]

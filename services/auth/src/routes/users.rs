@@ -56,7 +56,6 @@ async fn confirm_password(
     security(("bearer" = [])),
     responses(
         (status = 200, body = PrivateUser),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/users/me")]
@@ -75,7 +74,6 @@ pub async fn get_me(
     request_body = UpdateMeRequest,
     responses(
         (status = 200, body = PrivateUser),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/users/me")]
@@ -102,7 +100,6 @@ pub async fn patch_me(
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Password changed; all sessions ended"),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "Current password is wrong", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, body = ProblemSchema, content_type = "application/problem+json"),
     )
@@ -132,7 +129,6 @@ pub async fn change_password(
     request_body = DeleteAccountRequest,
     responses(
         (status = 202, description = "Account deleted; data erasure under way"),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "Password is wrong", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, body = ProblemSchema, content_type = "application/problem+json"),
     )

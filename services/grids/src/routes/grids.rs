@@ -21,7 +21,6 @@ use crate::state::AppState;
     request_body = CreateGrid,
     responses(
         (status = 201, body = GridView, headers(("location" = String))),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/grids")]
@@ -103,7 +102,6 @@ pub async fn list_grids(
     params(("slug" = String, Path)),
     responses(
         (status = 200, body = GridView),
-        (status = 404, body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/grids/{slug}")]
@@ -124,9 +122,7 @@ pub async fn get_grid(
     request_body = UpdateGrid,
     responses(
         (status = 200, body = GridView),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "Not the owner", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 404, body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/grids/{slug}")]
@@ -149,9 +145,7 @@ pub async fn update_grid(
     params(("slug" = String, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "Not the owner", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 404, body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 #[delete("/api/v1/grids/{slug}")]

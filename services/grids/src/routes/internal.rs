@@ -22,7 +22,6 @@ pub const PROFILE_GRIDS: i64 = 200;
     params(("slug" = String, Path)),
     responses(
         (status = 200, body = GridRef),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "Unknown or deleted", body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
@@ -48,7 +47,6 @@ pub async fn grid_ref(
     responses(
         (status = 200, body = GridList),
         (status = 400, body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 #[get("/internal/v1/grids")]

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, post, web};
 use gridlink_http::Json;
-use gridlink_http::openapi::ProblemSchema;
 use gridlink_ids::GridSlug;
 use gridlink_problem::ApiError;
 use gridlink_service_auth::InternalCaller;
@@ -23,7 +22,6 @@ pub const MAX_BATCH_GRIDS: usize = 200;
     request_body = BatchRequest,
     responses(
         (status = 200, body = BatchResponse),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 #[post("/internal/v1/links/batch")]

@@ -21,7 +21,6 @@ use crate::state::AppState;
     request_body = CreateLink,
     responses(
         (status = 201, body = LinkView, headers(("location" = String))),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "Someone else's grid", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such grid", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 409, description = "The grid is full", body = ProblemSchema, content_type = "application/problem+json"),
@@ -50,7 +49,6 @@ pub async fn create_link(
     params(("slug" = String, Path)),
     responses(
         (status = 200, body = LinkView),
-        (status = 404, body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/links/{slug}")]
@@ -152,9 +150,7 @@ async fn search_page(
     request_body = UpdateLink,
     responses(
         (status = 200, body = LinkView),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "Not the owner", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 404, body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/links/{slug}")]
@@ -178,7 +174,6 @@ pub async fn update_link(
     request_body = ReorderLinks,
     responses(
         (status = 204, description = "Reordered"),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "Someone else's grid", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such grid", body = ProblemSchema, content_type = "application/problem+json"),
     )
@@ -207,9 +202,7 @@ pub async fn reorder_links(
     params(("slug" = String, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 403, description = "Not the owner", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 404, body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
 #[delete("/api/v1/links/{slug}")]
