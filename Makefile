@@ -13,7 +13,7 @@ up: ## Build and run the whole stack on this machine (PROFILE=debug for a quicke
 down: ## Stop what `make up` started
 	@deploy/local/down.sh
 
-infra: ## Start (or install) PostgreSQL, RabbitMQ and Redis if they are not running
+infra: ## Start (or install) PostgreSQL, RabbitMQ and Redis if they are not running; install Node if missing
 	@deploy/local/infra.sh
 
 test: infra ## Run every test: unit, integration (real PostgreSQL/RabbitMQ), end to end, manifests
@@ -21,6 +21,7 @@ test: infra ## Run every test: unit, integration (real PostgreSQL/RabbitMQ), end
 	@rm -rf target/reliability
 	cargo build --workspace --bins --locked
 	cargo test --workspace --tests --locked
+	@deploy/local/openapi-lint.sh
 	@deploy/local/k8s-check.sh
 	@deploy/scaffold/check.sh
 	@deploy/local/reliability-figures.sh

@@ -2,7 +2,9 @@
 # Makes sure PostgreSQL, RabbitMQ and Redis answer on their local ports:
 # starts them when installed but stopped, installs them from Debian/Ubuntu
 # packages when missing (as root), and otherwise stops with what to install.
-# Usage: deploy/local/infra.sh [postgres] [rabbitmq] [redis]   (default: all)
+# Also installs Node.js and npm when missing (the OpenAPI linters and the
+# local mail catcher run on them).
+# Usage: deploy/local/infra.sh [postgres] [rabbitmq] [redis] [node]   (default: all)
 set -euo pipefail
 
 PG_HOST=${PG_HOST:-127.0.0.1}
@@ -69,5 +71,10 @@ redis() {
   wait_port 127.0.0.1 "$REDIS_PORT" Redis 20
 }
 
-[ $# -gt 0 ] || set -- postgres rabbitmq redis
+node() {
+  command -v npm >/dev/null && return 0
+  apt_install nodejs npm
+}
+
+[ $# -gt 0 ] || set -- postgres rabbitmq redis node
 for service in "$@"; do "$service"; done

@@ -4,20 +4,11 @@
 use utoipa::openapi::OpenApi;
 
 pub fn public_document() -> OpenApi {
-    let mut document = gateway::own_document();
-    for service in [
+    gateway::public_document([
         auth::openapi::document(),
         grids::openapi::document(),
         links::openapi::document(),
-    ] {
-        document.merge(service);
-    }
-    document
-        .paths
-        .paths
-        .retain(|path, _| !path.starts_with("/internal"));
-    gateway::add_edge_responses(&mut document);
-    document
+    ])
 }
 
 pub const FILE: &str = concat!(

@@ -3,12 +3,17 @@
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
-#[openapi(info(
-    title = "Gridlink auth service",
-    version = "1.0.0",
-    description = "Users, passwords, access and refresh tokens. Public routes are \
-                   reached through the gateway; /internal routes need a service token."
-))]
+#[openapi(
+    info(
+        title = "Gridlink auth service",
+        version = "1.0.0",
+        description = "Users, passwords, access and refresh tokens. Public routes are \
+                       reached through the gateway; /internal routes need a service token.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        contact(name = "Gridlink", url = "https://gridlink.dev")
+    ),
+    servers((url = "http://127.0.0.1:8081", description = "A local stack (`make up`)"))
+)]
 struct Info;
 
 pub fn document() -> utoipa::openapi::OpenApi {

@@ -27,7 +27,7 @@ use grids_client::GridsClient;
 use links_client::LinksClient;
 
 pub use config::Config;
-pub use docs::{add_edge_responses, own_document};
+pub use docs::{own_document, public_document};
 
 pub const SPEC: Spec = Spec {
     name: "gateway",

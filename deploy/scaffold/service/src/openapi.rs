@@ -3,11 +3,16 @@
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
-#[openapi(info(
-    title = "Gridlink __name__ service",
-    version = "1.0.0",
-    description = "The __name__ service."
-))]
+#[openapi(
+    info(
+        title = "Gridlink __name__ service",
+        version = "1.0.0",
+        description = "The __name__ service.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        contact(name = "Gridlink", url = "https://gridlink.dev")
+    ),
+    servers((url = "http://127.0.0.1:__port__", description = "A local stack (`make up`)"))
+)]
 struct Info;
 
 pub fn document() -> utoipa::openapi::OpenApi {
