@@ -8,6 +8,8 @@
 //! `openapi` gives them OpenAPI schemas. Client crates need neither.
 
 mod form;
+#[cfg(feature = "openapi")]
+pub mod schemas;
 mod slug;
 mod text;
 mod visibility;

@@ -111,13 +111,14 @@ text_type!(
 );
 
 impl<const MAX: usize> Line<MAX> {
+    /// At most `MAX` characters as sent, something besides white space,
+    /// kept trimmed.
     pub fn parse(raw: &str) -> Result<Self, TextError> {
         let trimmed = raw.trim();
-        let length = trimmed.chars().count();
-        if length == 0 || length > MAX {
+        if trimmed.is_empty() || raw.chars().count() > MAX {
             return Err(TextError::Length { min: 1, max: MAX });
         }
-        check_characters(trimmed, false)?;
+        check_characters(raw, false)?;
         Ok(Self(trimmed.to_owned()))
     }
 }

@@ -6,20 +6,33 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::users::User;
+use crate::domain::{EMAIL_MAX, EMAIL_PATTERN};
+
+fn email_schema() -> utoipa::openapi::Object {
+    let mut schema = gridlink_ids::schemas::pattern(
+        EMAIL_PATTERN,
+        EMAIL_MAX,
+        "An email address; unique ignoring case",
+    );
+    schema.format = Some(utoipa::openapi::SchemaFormat::KnownFormat(
+        utoipa::openapi::KnownFormat::Email,
+    ));
+    schema
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
-    /// 3-30 of a-z, 0-9 and _, any case; stored lowercase.
-    #[schema(min_length = 3, max_length = 30, pattern = "^[A-Za-z0-9_]+$")]
+    /// Stored lowercase.
+    #[schema(schema_with = gridlink_ids::schemas::username)]
     pub username: String,
-    #[schema(max_length = 254)]
+    #[schema(schema_with = email_schema)]
     pub email: String,
-    /// 8-128 characters; common passwords are refused.
+    /// 8-128 characters; common or guessable passwords are refused.
     #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     /// Defaults to the username.
-    #[schema(max_length = 64)]
+    #[schema(schema_with = gridlink_ids::schemas::optional_line::<64>)]
     pub display_name: Option<String>,
 }
 
@@ -40,9 +53,9 @@ pub struct RefreshRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
-    #[schema(max_length = 64)]
+    #[schema(schema_with = gridlink_ids::schemas::optional_line::<64>)]
     pub display_name: Option<String>,
-    #[schema(max_length = 1000)]
+    #[schema(schema_with = gridlink_ids::schemas::optional_paragraph::<1000>)]
     pub bio: Option<String>,
 }
 
@@ -81,14 +94,19 @@ pub struct PrivateUser {
     pub created_at: DateTime<Utc>,
 }
 
+/// How to send the access token: `Authorization: Bearer <token>`.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum TokenType {
+    Bearer,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenPair {
     /// EdDSA JWT, `typ: at+jwt`; send as `Authorization: Bearer ...`.
     pub access_token: String,
     /// Opaque; shown once. Exchange at /auth/refresh.
     pub refresh_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
+    pub token_type: TokenType,
     /// Seconds until the access token expires.
     pub expires_in: u64,
 }
@@ -149,4 +167,31 @@ pub struct ErasureStatus {
     pub pending: Vec<String>,
     /// Every expected service confirmed.
     pub complete: bool,
+}
+
+/// The JSON Web Key Set that verifies access tokens (RFC 7517): every key
+/// that may have signed a live token (two during a rotation).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// One Ed25519 public key (RFC 8037).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct Jwk {
+    #[schema(example = "OKP")]
+    pub kty: String,
+    #[schema(example = "Ed25519")]
+    pub crv: String,
+    /// The public key, base64url.
+    pub x: String,
+    /// Matches the `kid` in an access token's header.
+    pub kid: String,
+    #[serde(rename = "use")]
+    #[schema(example = "sig")]
+    pub key_use: Option<String>,
+    #[schema(example = "EdDSA")]
+    pub alg: Option<String>,
 }

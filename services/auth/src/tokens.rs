@@ -64,7 +64,7 @@ impl TokenIssuer {
         Ok(TokenPair {
             access_token: self.access_token(user)?,
             refresh_token,
-            token_type: "Bearer",
+            token_type: crate::api::TokenType::Bearer,
             expires_in: self.settings.access_ttl.as_secs(),
         })
     }

@@ -15,7 +15,9 @@ use utoipa::ToSchema;
 use crate::edge;
 use crate::state::{Backend, Gateway};
 
+/// What anyone may see of a user.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PublicUser)]
 pub struct ProfileUser {
     pub id: UserId,
     pub username: String,
@@ -116,7 +118,7 @@ async fn call<T>(
 /// A user's public profile: their public grids with each grid's live links.
 #[utoipa::path(
     tag = "profiles",
-    params(("username" = String, Path, description = "Case-insensitive")),
+    params(("username" = String, Path, description = "Case-insensitive", pattern = "^[A-Za-z0-9_]{3,30}$")),
     responses(
         (status = 200, body = Profile),
         (status = 404, description = "Unknown or deleted user", body = ProblemSchema, content_type = "application/problem+json"),

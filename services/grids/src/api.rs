@@ -13,9 +13,9 @@ use crate::domain::{DESCRIPTION_MAX, TITLE_MAX};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGrid {
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(schema_with = gridlink_ids::schemas::line::<128>)]
     pub title: String,
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = gridlink_ids::schemas::optional_paragraph::<2000>)]
     pub description: Option<String>,
     /// Defaults to public.
     pub visibility: Option<Visibility>,
@@ -24,9 +24,9 @@ pub struct CreateGrid {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateGrid {
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(schema_with = gridlink_ids::schemas::optional_line::<128>)]
     pub title: Option<String>,
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = gridlink_ids::schemas::optional_paragraph::<2000>)]
     pub description: Option<String>,
     pub visibility: Option<Visibility>,
 }
@@ -49,6 +49,7 @@ pub struct GridView {
 pub struct GridPage {
     pub items: Vec<GridView>,
     /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -64,11 +65,14 @@ impl From<Page<GridView>> for GridPage {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// A user id, or `me`. Defaults to `me` when authenticated.
+    /// A user id, or `me` (the default: it needs an access token).
+    #[param(pattern = "^(me|us_[0-9a-f]{32})$")]
     pub owner: Option<String>,
-    /// 1 to 100, default 20.
+    /// Page size.
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<i64>,
     /// Opaque; from the previous page's `next_cursor`.
+    #[param(max_length = 1024)]
     pub cursor: Option<String>,
 }
 

@@ -10,19 +10,39 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::links::Link;
+use crate::domain::{BACKGROUND_PATTERN, URL_MAX, URL_PATTERN};
+
+fn url_schema() -> utoipa::openapi::Object {
+    gridlink_ids::schemas::pattern(
+        URL_PATTERN,
+        URL_MAX,
+        "An absolute http or https URL with a host name (no user name, no IP address)",
+    )
+}
+
+fn background_schema() -> utoipa::openapi::Object {
+    gridlink_ids::schemas::or_null(gridlink_ids::schemas::pattern(
+        BACKGROUND_PATTERN,
+        URL_MAX,
+        "A colour (`#rgb` or `#rrggbb`) or an https image URL; empty or null for none",
+    ))
+}
+
+fn optional_url_schema() -> utoipa::openapi::Object {
+    gridlink_ids::schemas::or_null(url_schema())
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateLink {
     /// The grid's slug; it must be yours.
-    #[schema(example = "gr_0123456789abcdef0123456789abcdef")]
+    #[schema(schema_with = gridlink_ids::schemas::grid_slug)]
     pub grid: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = gridlink_ids::schemas::line::<200>)]
     pub title: String,
-    /// An absolute http or https URL.
-    #[schema(max_length = 2048, example = "https://example.com/")]
+    #[schema(schema_with = url_schema)]
     pub url: String,
-    #[schema(max_length = 100)]
+    #[schema(schema_with = background_schema)]
     pub background: Option<String>,
     /// Grid cells, 1 to 4 (default 1).
     #[schema(minimum = 1, maximum = 4)]
@@ -38,12 +58,12 @@ pub struct CreateLink {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateLink {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = gridlink_ids::schemas::optional_line::<200>)]
     pub title: Option<String>,
-    #[schema(max_length = 2048)]
+    #[schema(schema_with = optional_url_schema)]
     pub url: Option<String>,
     /// An empty string clears the background.
-    #[schema(max_length = 100)]
+    #[schema(schema_with = background_schema)]
     pub background: Option<String>,
     #[schema(minimum = 1, maximum = 4)]
     pub width: Option<i16>,
@@ -57,9 +77,18 @@ pub struct UpdateLink {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReorderLinks {
+    #[schema(schema_with = gridlink_ids::schemas::grid_slug)]
     pub grid: String,
     /// Every live link of the grid, once, in the new order.
+    #[schema(schema_with = order_schema)]
     pub links: Vec<String>,
+}
+
+fn order_schema() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(gridlink_ids::schemas::link_slug())
+        .max_items(Some(crate::db::links::MAX_LINKS_PER_GRID as usize))
+        .build()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -68,6 +97,8 @@ pub struct LinkView {
     pub grid: GridSlug,
     pub title: String,
     pub url: String,
+    /// A colour or an https image URL; null for none.
+    #[schema(required = true)]
     pub background: Option<String>,
     pub width: i16,
     pub height: i16,
@@ -81,6 +112,7 @@ pub struct LinkView {
 pub struct LinkPage {
     pub items: Vec<LinkView>,
     /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -96,13 +128,17 @@ impl From<Page<LinkView>> for LinkPage {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// List this grid's links by position.
+    /// List this grid's links by position (give `grid` or `q`).
+    #[param(schema_with = gridlink_ids::schemas::grid_slug)]
     pub grid: Option<String>,
     /// Or: full-text search over your own links (needs a token).
+    #[param(schema_with = gridlink_ids::schemas::line::<200>)]
     pub q: Option<String>,
-    /// 1 to 100, default 20.
+    /// Page size.
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<i64>,
     /// Opaque; from the previous page's `next_cursor`.
+    #[param(max_length = 1024)]
     pub cursor: Option<String>,
 }
 

@@ -6,28 +6,100 @@ use crate::api::{CreateLink, ReorderLinks, UpdateLink};
 
 pub const TITLE_MAX: usize = 200;
 pub const URL_MAX: usize = 2048;
-pub const BACKGROUND_MAX: usize = 100;
 pub const QUERY_MAX: usize = 200;
 
 pub type Title = Line<TITLE_MAX>;
 
-/// An absolute http(s) URL with a host, in its normalised form.
+/// The URLs a link may hold, as a JSON Schema pattern: http or https (any
+/// case), a host name of letter-digit-hyphen labels whose last label starts
+/// with a letter (no IP literals, no userinfo: `https://google.com@evil.example/`
+/// is refused), an optional port, and printable ASCII after it. [`LinkUrl::parse`]
+/// accepts exactly these (a test checks the two agree), but for `xn--` labels
+/// that are not valid punycode.
+pub const URL_PATTERN: &str = concat!(
+    "^[Hh][Tt][Tt][Pp][Ss]?://",
+    "(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*",
+    "[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?",
+    "(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?",
+    "(?:[/?#][!-~]*)?$"
+);
+
+/// A background: `#rgb`, `#rrggbb`, an https URL (of an image), or empty
+/// (none).
+pub const BACKGROUND_PATTERN: &str = concat!(
+    "^(?:#[0-9A-Fa-f]{3}|#[0-9A-Fa-f]{6}|",
+    "[Hh][Tt][Tt][Pp][Ss]://",
+    "(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*",
+    "[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?",
+    "(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?",
+    "(?:[/?#][!-~]*)?)?$"
+);
+
+fn label_ok(label: &str) -> bool {
+    let bytes = label.as_bytes();
+    (1..=63).contains(&bytes.len())
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+}
+
+fn port_ok(port: &str) -> bool {
+    port.bytes().all(|b| b.is_ascii_digit())
+        && match port.len() {
+            1..=4 => true,
+            5 => !port.starts_with('0') && port.parse::<u32>().is_ok_and(|p| p <= 65_535),
+            _ => false,
+        }
+}
+
+/// Whether `raw` matches [`URL_PATTERN`] (or, with `https_only`, its https half).
+fn matches_url_grammar(raw: &str, https_only: bool) -> bool {
+    let lower = raw
+        .get(..8)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let rest = if lower.starts_with("https://") {
+        &raw[8..]
+    } else if lower.starts_with("http://") && !https_only {
+        &raw[7..]
+    } else {
+        return false;
+    };
+    let (authority, tail) = match rest.find(['/', '?', '#']) {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    if !tail.bytes().all(|b| (b'!'..=b'~').contains(&b)) {
+        return false;
+    }
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let labels: Vec<&str> = host.split('.').collect();
+    let last = labels.last().copied().unwrap_or("");
+    labels.iter().all(|l| label_ok(l))
+        && last.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && port.is_none_or(port_ok)
+}
+
+/// An absolute http(s) URL (see [`URL_PATTERN`]), in its normalised form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkUrl(String);
 
 impl LinkUrl {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
         if raw.len() > URL_MAX {
             return Err(format!("must be at most {URL_MAX} characters"));
         }
-        let parsed =
-            url::Url::parse(raw).map_err(|_| "must be an absolute http(s) URL".to_owned())?;
-        if !matches!(parsed.scheme(), "http" | "https")
-            || parsed.host_str().is_none_or(str::is_empty)
-        {
-            return Err("must be an absolute http(s) URL".into());
+        const INVALID: &str =
+            "must be an absolute http(s) URL with a host name (no user name, no IP address)";
+        if !matches_url_grammar(raw, false) {
+            return Err(INVALID.into());
         }
+        let parsed = url::Url::parse(raw).map_err(|_| INVALID.to_owned())?;
         Ok(Self(parsed.to_string()))
     }
 
@@ -36,20 +108,30 @@ impl LinkUrl {
     }
 }
 
-/// A background (a colour or an image reference, shown as given); empty clears it.
+/// A background (see [`BACKGROUND_PATTERN`]); empty clears it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Background(Option<String>);
 
 impl Background {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let trimmed = raw.trim();
-        if trimmed.chars().count() > BACKGROUND_MAX {
-            return Err(format!("must be at most {BACKGROUND_MAX} characters"));
+        if raw.len() > URL_MAX {
+            return Err(format!("must be at most {URL_MAX} characters"));
         }
-        if trimmed.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
+        if raw.is_empty() {
+            return Ok(Self(None));
         }
-        Ok(Self((!trimmed.is_empty()).then(|| trimmed.to_owned())))
+        let colour = raw.strip_prefix('#').is_some_and(|hex| {
+            matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        });
+        if colour {
+            return Ok(Self(Some(raw.to_owned())));
+        }
+        if matches_url_grammar(raw, true)
+            && let Ok(url) = url::Url::parse(raw)
+        {
+            return Ok(Self(Some(url.to_string())));
+        }
+        Err("must be a colour (#rgb or #rrggbb) or an https image URL".into())
     }
 
     pub fn as_deref(&self) -> Option<&str> {
@@ -74,14 +156,8 @@ pub fn position(value: i32) -> Result<i32, String> {
     }
 }
 
-/// What a search looks for, trimmed and bounded.
-pub fn search_query(raw: &str) -> Result<String, String> {
-    let trimmed = raw.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > QUERY_MAX {
-        return Err(format!("must be 1 to {QUERY_MAX} characters"));
-    }
-    Ok(trimmed.replace('\0', ""))
-}
+/// What a search looks for: one line of words and operators.
+pub type SearchQuery = Line<QUERY_MAX>;
 
 /// A new link's fields.
 pub struct LinkInput {
@@ -183,12 +259,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_http_and_https_urls_with_a_host() {
+    fn only_http_and_https_urls_with_a_host_name() {
         assert_eq!(
             LinkUrl::parse("https://example.com").unwrap().as_str(),
             "https://example.com/"
         );
         assert!(LinkUrl::parse("http://example.com/a?b=c#d").is_ok());
+        assert!(LinkUrl::parse("HTTPS://Docs.RS:8443/x").is_ok());
         for bad in [
             "javascript:alert(1)",
             "ftp://example.com",
@@ -197,10 +274,72 @@ mod tests {
             "data:text/html,x",
             "/relative",
             "mailto:a@b.c",
+            "https://google.com@evil.example/",
+            "https://user:pass@example.com/",
+            "https://127.0.0.1/",
+            "https://example.com:99999/",
+            " https://example.com",
+            "https://exa mple.com",
+            "https://example.com/ä",
         ] {
             assert!(LinkUrl::parse(bad).is_err(), "{bad}");
         }
         assert!(LinkUrl::parse(&format!("https://example.com/{}", "a".repeat(2048))).is_err());
+    }
+
+    #[test]
+    fn the_parsers_accept_exactly_what_the_patterns_describe() {
+        let url = regex::Regex::new(URL_PATTERN).unwrap();
+        let background = regex::Regex::new(BACKGROUND_PATTERN).unwrap();
+        let samples = [
+            "https://example.com",
+            "http://a.b.c/d?e#f",
+            "HTTP://X.Y",
+            "https://a",
+            "https://1a.b2",
+            "https://1.2",
+            "https://a-.com",
+            "https://-a.com",
+            "https://a..b",
+            "https://xn--bcher-kva.ch",
+            "https://a.com:0",
+            "https://a.com:65535",
+            "https://a.com:65536",
+            "https://a.com:00080",
+            "https://a.com:",
+            "https://a.com/ x",
+            "https://a.com/\\x",
+            "https://a.com?%zz",
+            "https://a@b.com",
+            "https://a.com#",
+            "https://[::1]/",
+            "https://a.com/ä",
+            "#fff",
+            "#ffff",
+            "#A0b1C2",
+            "",
+            "http://a.com",
+            "https://a.com:8080/img.png",
+        ];
+        for sample in samples {
+            assert_eq!(
+                url.is_match(sample),
+                LinkUrl::parse(sample).is_ok(),
+                "url {sample:?}"
+            );
+            assert_eq!(
+                background.is_match(sample),
+                Background::parse(sample).is_ok(),
+                "background {sample:?}"
+            );
+        }
+    }
+
+    /// The one thing the pattern cannot say: a punycode label must decode.
+    #[test]
+    fn an_internationalised_name_must_be_valid_punycode() {
+        assert!(LinkUrl::parse("https://xn--bcher-kva.ch/").is_ok());
+        assert!(LinkUrl::parse("https://xn--a.com/").is_err());
     }
 
     #[test]
@@ -210,11 +349,26 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_background_clears_it() {
+    fn a_background_is_a_colour_or_an_https_image() {
         assert_eq!(Background::parse("").unwrap().as_deref(), None);
         assert_eq!(
-            Background::parse(" #ff0000 ").unwrap().as_deref(),
+            Background::parse("#ff0000").unwrap().as_deref(),
             Some("#ff0000")
         );
+        assert_eq!(
+            Background::parse("https://img.example/a.png")
+                .unwrap()
+                .as_deref(),
+            Some("https://img.example/a.png")
+        );
+        for bad in [
+            "red",
+            "#ff00",
+            "http://img.example/a.png",
+            "url(javascript:x)",
+            " #fff",
+        ] {
+            assert!(Background::parse(bad).is_err(), "{bad}");
+        }
     }
 }

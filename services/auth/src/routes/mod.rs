@@ -6,6 +6,9 @@ mod internal;
 mod sessions;
 mod users;
 
+use actix_web::HttpResponseBuilder;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CacheControl, CacheDirective};
 use gridlink_problem::ApiError;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -27,6 +30,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(internal::user_by_username)
         .service(internal::users_by_ids)
         .service(internal::erasure_status);
+}
+
+/// An answer that carries tokens or private data: no cache may keep it.
+fn private(status: StatusCode) -> HttpResponseBuilder {
+    let mut builder = HttpResponseBuilder::new(status);
+    builder.insert_header(CacheControl(vec![CacheDirective::NoStore]));
+    builder
 }
 
 impl From<HashError> for ApiError {

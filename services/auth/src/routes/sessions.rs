@@ -1,5 +1,6 @@
 //! Signing up, logging in and out, refreshing, and the public keys.
 
+use actix_web::http::StatusCode;
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use gridlink_http::openapi::ProblemSchema;
@@ -61,7 +62,7 @@ pub async fn signup(
         .start_session(&mut conn, user.id, &user.slug)
         .await?;
     tracing::info!(user.id = %user.slug, "account created");
-    Ok(HttpResponse::Created().json(SignupResponse {
+    Ok(super::private(StatusCode::CREATED).json(SignupResponse {
         user: PrivateUser::from(user),
         tokens,
     }))
@@ -119,7 +120,7 @@ pub async fn login(
         .issuer
         .start_session(&mut conn, user.id, &user.slug)
         .await?;
-    Ok(HttpResponse::Ok().json(tokens))
+    Ok(super::private(StatusCode::OK).json(tokens))
 }
 
 /// Exchange a refresh token for a new pair. Refresh tokens rotate: a used one
@@ -142,7 +143,7 @@ pub async fn refresh(
     }
     let mut conn = state.db.conn().await?;
     let tokens = state.issuer.rotate(&mut conn, &body.refresh_token).await?;
-    Ok(HttpResponse::Ok().json(tokens))
+    Ok(super::private(StatusCode::OK).json(tokens))
 }
 
 /// End the session the refresh token belongs to.
@@ -164,7 +165,7 @@ pub async fn logout(
 /// The public keys that verify access tokens.
 #[utoipa::path(
     tag = "auth",
-    responses((status = 200, description = "JSON Web Key Set", body = Object, content_type = "application/json"))
+    responses((status = 200, description = "JSON Web Key Set", body = crate::api::Jwks))
 )]
 #[get("/api/v1/auth/jwks.json")]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {

@@ -1,5 +1,6 @@
 //! The signed-in user's own account, and public profiles.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, put, web};
 use gridlink_http::openapi::ProblemSchema;
 use gridlink_http::{Authenticated, Json, client_ip};
@@ -64,7 +65,7 @@ pub async fn get_me(
     auth: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let user = account(&state, &auth).await?;
-    Ok(HttpResponse::Ok().json(PrivateUser::from(user)))
+    Ok(super::private(StatusCode::OK).json(PrivateUser::from(user)))
 }
 
 /// Change the display name or bio.
@@ -90,7 +91,7 @@ pub async fn patch_me(
         bio: update.bio.as_deref(),
     };
     let user = users::update_profile(&mut conn, user.id, changes).await?;
-    Ok(HttpResponse::Ok().json(PrivateUser::from(user)))
+    Ok(super::private(StatusCode::OK).json(PrivateUser::from(user)))
 }
 
 /// Change the password. Every refresh token of the user is revoked.
@@ -151,7 +152,7 @@ pub async fn delete_me(
 /// A user's public profile.
 #[utoipa::path(
     tag = "users",
-    params(("username" = String, Path, description = "Case-insensitive")),
+    params(("username" = String, Path, description = "Case-insensitive", pattern = "^[A-Za-z0-9_]{3,30}$")),
     responses(
         (status = 200, body = PublicUser),
         (status = 404, description = "Unknown or deleted user", body = ProblemSchema, content_type = "application/problem+json"),

@@ -44,9 +44,8 @@ fn listed_owner(owner: Option<&str>, caller: Option<&UserId>) -> Result<UserId, 
         (Some("me"), None) => Err(ApiError::Unauthorized(
             "owner=me needs an access token".into(),
         )),
-        (None, None) => Err(ApiError::invalid_field(
-            "owner",
-            "name an owner (us_...), or send an access token to list your own",
+        (None, None) => Err(ApiError::Unauthorized(
+            "name an owner (owner=us_...), or send an access token to list your own".into(),
         )),
         (Some(id), _) => UserId::parse(id)
             .map_err(|_| ApiError::invalid_field("owner", "must be a user id (us_...) or me")),
@@ -99,7 +98,7 @@ pub async fn list_grids(
 #[utoipa::path(
     security((), ("bearer" = [])),
     tag = "grids",
-    params(("slug" = String, Path)),
+    params(("slug" = GridSlug, Path)),
     responses(
         (status = 200, body = GridView),
     )
@@ -118,7 +117,7 @@ pub async fn get_grid(
 #[utoipa::path(
     tag = "grids",
     security(("bearer" = [])),
-    params(("slug" = String, Path)),
+    params(("slug" = GridSlug, Path)),
     request_body = UpdateGrid,
     responses(
         (status = 200, body = GridView),
@@ -142,7 +141,7 @@ pub async fn update_grid(
 #[utoipa::path(
     tag = "grids",
     security(("bearer" = [])),
-    params(("slug" = String, Path)),
+    params(("slug" = GridSlug, Path)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not the owner", body = ProblemSchema, content_type = "application/problem+json"),

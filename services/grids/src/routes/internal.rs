@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 use gridlink_http::Query;
 use gridlink_http::openapi::ProblemSchema;
-use gridlink_ids::UserId;
+use gridlink_ids::{GridSlug, UserId};
 use gridlink_problem::ApiError;
 use gridlink_service_auth::InternalCaller;
 
@@ -19,7 +19,7 @@ pub const PROFILE_GRIDS: i64 = 200;
 #[utoipa::path(
     tag = "internal",
     security(("service_token" = [])),
-    params(("slug" = String, Path)),
+    params(("slug" = GridSlug, Path)),
     responses(
         (status = 200, body = GridRef),
         (status = 404, description = "Unknown or deleted", body = ProblemSchema, content_type = "application/problem+json"),

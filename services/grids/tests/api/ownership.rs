@@ -103,7 +103,8 @@ async fn others_list_only_public_grids() {
     assert_eq!(titles(implicit).len(), 3);
 
     problem(app.get("/api/v1/grids?owner=me", None).await, 401).await;
-    problem(app.get("/api/v1/grids", None).await, 400).await;
+    // No owner means "mine": without a token, that needs authentication.
+    problem(app.get("/api/v1/grids", None).await, 401).await;
     problem(app.get("/api/v1/grids?owner=bob", None).await, 400).await;
 }
 

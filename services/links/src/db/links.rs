@@ -161,6 +161,17 @@ pub async fn of_grids(conn: &mut Conn, grids: &[GridSlug]) -> Result<Vec<Link>, 
         .await?)
 }
 
+/// Why a search could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// PostgreSQL cannot evaluate the query (too many operators for its
+    /// tsquery stack): the query's fault, not the server's.
+    #[error("the search has more operators than PostgreSQL can evaluate")]
+    TooComplex,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
 /// The owner's live links matching `query` (web-search syntax), best first;
 /// `after` is the (rank, id) of the last hit of the previous page.
 pub async fn search(
@@ -169,8 +180,8 @@ pub async fn search(
     query: &str,
     after: Option<(f32, i64)>,
     limit: i64,
-) -> Result<Vec<SearchHit>, DbError> {
-    Ok(diesel::sql_query(
+) -> Result<Vec<SearchHit>, SearchError> {
+    diesel::sql_query(
         "SELECT id, slug, grid, owner, title, url, background, width, height, position, \
                 created_on, modified_on, rank \
          FROM (SELECT l.*, ts_rank(l.search, q) AS rank \
@@ -186,7 +197,13 @@ pub async fn search(
     .bind::<BigInt, _>(after.map_or(0, |(_, id)| id))
     .bind::<BigInt, _>(limit)
     .load(conn)
-    .await?)
+    .await
+    .map_err(|e| match &e {
+        diesel::result::Error::DatabaseError(_, info) if info.message().contains("tsquery") => {
+            SearchError::TooComplex
+        }
+        _ => SearchError::Db(e.into()),
+    })
 }
 
 /// Inserts a link at its position (clamped to the end), or last, shifting the

@@ -11,7 +11,7 @@ use gridlink_service::Pager;
 use super::{grid_not_found, link_slug, owned_grid, owned_link, visible_grid, visible_link};
 use crate::api::{CreateLink, LinkPage, LinkView, ListQuery, ReorderLinks, UpdateLink};
 use crate::db::links::{self, MAX_LINKS_PER_GRID};
-use crate::domain::{self, LinkInput, LinkUpdate, Reorder};
+use crate::domain::{LinkInput, LinkUpdate, Reorder, SearchQuery};
 use crate::state::AppState;
 
 /// Add a link to one of your grids.
@@ -46,7 +46,7 @@ pub async fn create_link(
 #[utoipa::path(
     security((), ("bearer" = [])),
     tag = "links",
-    params(("slug" = String, Path)),
+    params(("slug" = LinkSlug, Path)),
     responses(
         (status = 200, body = LinkView),
     )
@@ -91,7 +91,8 @@ pub async fn list_links(
             let owner = caller
                 .user_id()
                 .ok_or_else(|| ApiError::Unauthorized("search needs an access token".into()))?;
-            let q = domain::search_query(q).map_err(|m| ApiError::invalid_field("q", m))?;
+            let q =
+                SearchQuery::parse(q).map_err(|e| ApiError::invalid_field("q", e.to_string()))?;
             search_page(&state, owner, &q, &query).await
         }
         _ => Err(ApiError::bad_request("give either grid= or q=")),
@@ -135,7 +136,15 @@ async fn search_page(
         query.cursor.as_deref(),
     )?;
     let mut conn = state.db.conn().await?;
-    let hits = links::search(&mut conn, owner, q, pager.after().copied(), pager.fetch()).await?;
+    let hits = links::search(&mut conn, owner, q, pager.after().copied(), pager.fetch())
+        .await
+        .map_err(|e| match e {
+            links::SearchError::TooComplex => ApiError::invalid_field(
+                "q",
+                "has more operators than a search can take; use fewer `-`, `or` and quotes",
+            ),
+            links::SearchError::Db(e) => e.into(),
+        })?;
     let page = pager
         .page(hits, |hit| (hit.rank, hit.link.id))
         .map(|hit| LinkView::from(hit.link));
@@ -146,7 +155,7 @@ async fn search_page(
 #[utoipa::path(
     tag = "links",
     security(("bearer" = [])),
-    params(("slug" = String, Path)),
+    params(("slug" = LinkSlug, Path)),
     request_body = UpdateLink,
     responses(
         (status = 200, body = LinkView),
@@ -199,7 +208,7 @@ pub async fn reorder_links(
 #[utoipa::path(
     tag = "links",
     security(("bearer" = [])),
-    params(("slug" = String, Path)),
+    params(("slug" = LinkSlug, Path)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not the owner", body = ProblemSchema, content_type = "application/problem+json"),
