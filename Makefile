@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down test lint fmt openapi infra bench-load bench soak k8s-check fuzz new-service
+.PHONY: help up down test lint fmt openapi infra bench-load bench soak k8s-check fuzz client-flow new-service
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -52,5 +52,8 @@ bench: bench-load ## Every scenario at concurrency 1 and 32, 20 s each; writes t
 soak: bench-load ## Ten minutes of mixed load with account churn; checks 5xx, memory, queues, connections
 	@deploy/bench/soak.sh
 
-fuzz: ## schemathesis against the running gateway (make up first)
+fuzz: ## schemathesis, every check, against the running gateway (make up first)
 	@deploy/local/fuzz.sh
+
+client-flow: ## A client generated from the served OpenAPI document runs a whole session (make up first)
+	@deploy/client/flow.sh

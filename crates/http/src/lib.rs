@@ -11,6 +11,7 @@ mod observe;
 pub mod openapi;
 mod ops;
 mod routes;
+pub mod whole;
 
 pub use auth::{AccessTokens, Authenticated, MaybeAuthenticated, bearer_token, refused};
 pub use client_ip::{TrustedProxies, client_ip};

@@ -46,12 +46,15 @@ pub struct CreateLink {
     pub background: Option<String>,
     /// Grid cells, 1 to 4 (default 1).
     #[schema(minimum = 1, maximum = 4)]
+    #[serde(default, deserialize_with = "gridlink_http::whole::optional")]
     pub width: Option<i16>,
     #[schema(minimum = 1, maximum = 4)]
+    #[serde(default, deserialize_with = "gridlink_http::whole::optional")]
     pub height: Option<i16>,
     /// 0-based place in the grid; the link goes last when omitted, and a
     /// position past the end also means last.
     #[schema(minimum = 0)]
+    #[serde(default, deserialize_with = "gridlink_http::whole::optional")]
     pub position: Option<i32>,
 }
 
@@ -66,11 +69,14 @@ pub struct UpdateLink {
     #[schema(schema_with = background_schema)]
     pub background: Option<String>,
     #[schema(minimum = 1, maximum = 4)]
+    #[serde(default, deserialize_with = "gridlink_http::whole::optional")]
     pub width: Option<i16>,
     #[schema(minimum = 1, maximum = 4)]
+    #[serde(default, deserialize_with = "gridlink_http::whole::optional")]
     pub height: Option<i16>,
     /// Moves the link; the others shift to make room.
     #[schema(minimum = 0)]
+    #[serde(default, deserialize_with = "gridlink_http::whole::optional")]
     pub position: Option<i32>,
 }
 

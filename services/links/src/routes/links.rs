@@ -184,6 +184,7 @@ pub async fn update_link(
     responses(
         (status = 204, description = "Reordered"),
         (status = 403, description = "Someone else's grid", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`links` is not every live link of the grid, once each", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such grid", body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]

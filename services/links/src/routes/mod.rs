@@ -29,7 +29,8 @@ impl From<LinkWriteError> for ApiError {
             LinkWriteError::Write(e) => e.into(),
             LinkWriteError::GridFull => ApiError::conflict("grid", error.to_string()),
             LinkWriteError::Gone => link_not_found(),
-            LinkWriteError::NotEveryLink => ApiError::invalid_field("links", error.to_string()),
+            // Well formed, but not the grid's links as they are now.
+            LinkWriteError::NotEveryLink => ApiError::conflict("links", error.to_string()),
         }
     }
 }

@@ -97,7 +97,7 @@ async fn reordering_sets_the_whole_order_at_once() {
     assert_eq!(response.status(), 204);
     assert_eq!(app.titles(&alice, &grid).await, ["c", "a", "b"]);
 
-    // Missing, duplicated or foreign links: 400, nothing changes.
+    // Missing, duplicated or foreign links: 409 (not the grid as it is), nothing changes.
     for bad in [
         vec![slugs[0].clone(), slugs[1].clone()],
         vec![slugs[0].clone(), slugs[0].clone(), slugs[1].clone()],
@@ -108,7 +108,7 @@ async fn reordering_sets_the_whole_order_at_once() {
             "li_00000000000000000000000000000000".into(),
         ],
     ] {
-        let body = problem(reorder(bad).await, 400).await;
+        let body = problem(reorder(bad).await, 409).await;
         assert_eq!(error_fields(&body), ["links"]);
     }
     assert_eq!(app.titles(&alice, &grid).await, ["c", "a", "b"]);
