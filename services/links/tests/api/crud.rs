@@ -157,7 +157,7 @@ async fn the_owner_can_patch_a_link_but_not_move_it_to_another_grid() {
             Method::PATCH,
             &path,
             Some(&alice.access_token),
-            Some(json!({"title": "renamed", "url": "https://rust-lang.org", "width": 3, "background": "blue"})),
+            Some(json!({"title": "renamed", "url": "https://rust-lang.org", "width": 3, "background": "#00f"})),
         )
         .await;
     assert_eq!(response.status(), 200);
@@ -166,7 +166,7 @@ async fn the_owner_can_patch_a_link_but_not_move_it_to_another_grid() {
     assert_eq!(patched["url"], "https://rust-lang.org/");
     assert_eq!(patched["width"], 3);
     assert_eq!(patched["height"], 1);
-    assert_eq!(patched["background"], "blue");
+    assert_eq!(patched["background"], "#00f");
     let cleared: Value = app
         .call(
             Method::PATCH,
