@@ -20,6 +20,7 @@ cargo test -q -p $name --tests 2>&1 | grep -E '^test result|FAILED|panicked' || 
 cargo test -q -p $name --tests > /dev/null
 
 expected="Cargo.lock Cargo.toml README.md deploy/docker-compose.yml deploy/postgres/init.sql \
+deploy/prometheus/prometheus.yml \
 deploy/services.tsv k8s/base/$name-config.yaml k8s/base/$name-migrate.yaml \
 k8s/base/$name-network.yaml k8s/base/$name.yaml k8s/base/kustomization.yaml \
 k8s/base/secret.example.yaml k8s/overlays/dev/kustomization.yaml k8s/overlays/dev/postgres.yaml \

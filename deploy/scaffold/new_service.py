@@ -1,7 +1,8 @@
 """`make new-service NAME=x`: a new service on the kit, ready to build, test
 and run. It copies deploy/scaffold/service/ to services/x/ (names and ports
 filled in) and adds the service everywhere the stack lists its services: the
-workspace, deploy/services.tsv (`make up`), the compose file, the Kubernetes
+workspace, deploy/services.tsv (`make up`), the compose file and its
+Prometheus, the Kubernetes
 base and overlays, and the README's configuration table. Nothing else is
 touched. Run from the repository root."""
 import datetime
@@ -86,6 +87,10 @@ def main():
         lambda t: t.rstrip("\n") + f"\nCREATE DATABASE gridlink_{name};\n",
     )
     edit("deploy/docker-compose.yml", lambda t: add_to_compose(t, values))
+    edit(
+        "deploy/prometheus/prometheus.yml",
+        lambda t: t.rstrip("\n") + f"\n          - {name}:{port + 1000}\n",
+    )
     edit(
         "k8s/base/kustomization.yaml",
         lambda t: insert_before(
