@@ -17,3 +17,13 @@ pub fn record(name: &str, figures: Value) {
     std::fs::write(dir.join(format!("{name}.json")), text + "\n")
         .expect("target/reliability is writable");
 }
+
+/// The `p` quantile (0.0 to 1.0) of latencies sorted ascending.
+pub fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Milliseconds, with microsecond precision, for a figures file.
+pub fn millis(duration: std::time::Duration) -> f64 {
+    (duration.as_secs_f64() * 1e6).round() / 1e3
+}

@@ -39,7 +39,12 @@ pub struct Options {
     /// Run the links service as its own binary in a child process, so the
     /// test can SIGKILL it (`stack.links.kill()`) and start it again.
     pub links_in_child: bool,
+    /// Changes the in-process links service's configuration before it starts.
+    pub links: Option<LinksSetup>,
 }
+
+/// Adjusts a test links service's configuration before it starts.
+pub type LinksSetup = Box<dyn FnOnce(&mut links::Config)>;
 
 impl Default for Options {
     fn default() -> Self {
@@ -49,6 +54,7 @@ impl Default for Options {
             gateway: None,
             grids_database_via: None,
             links_in_child: false,
+            links: None,
         }
     }
 }
@@ -253,6 +259,9 @@ impl Stack {
             config.tokens = verified_by(&auth);
             config.grids.base_url = grids.url.clone();
             config.grids.service_token = Some(Secret::new(LINKS_TOKEN));
+            if let Some(adjust) = options.links {
+                adjust(&mut config);
+            }
             Running::serve(links::build(config).await.unwrap(), Some(db))
         };
 

@@ -11,6 +11,8 @@
 //!   a deleted user's data.
 //! - [`Pager`] and [`CursorCodec`]: keyset pagination with opaque cursors.
 //! - [`dependency_failed`]: the answer when another service fails.
+//! - [`Gates`]: writers of one busy object queue in the process, bounded, not
+//!   holding database connections.
 //!
 //! Linking the kit also makes mimalloc the binary's allocator (glibc malloc
 //! showed up as ~15% of the services' CPU under load).
@@ -20,6 +22,7 @@ mod config;
 mod consume;
 mod cursor;
 mod dependency;
+mod gates;
 mod pager;
 mod server;
 mod writes;
@@ -31,6 +34,7 @@ pub use config::{DatabaseSettings, HttpSettings, KitConfig};
 pub use consume::{Consume, EraseUser, Erasure, consume_once};
 pub use cursor::{CursorCodec, CursorError};
 pub use dependency::dependency_failed;
+pub use gates::{Busy, GateGuard, Gates};
 pub use gridlink_config::ConfigError;
 pub use pager::{Page, Pager};
 pub use server::{AppHandle, Application, KEEP_ALIVE, Kit};

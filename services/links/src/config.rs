@@ -15,6 +15,9 @@ pub struct Config {
     /// The grids service, for grid ownership and visibility (`GRIDS_URL`).
     pub grids: ClientSettings,
     pub cursors: CursorCodec,
+    /// `LINKS_GRID_WAIT_MS`: how long a write waits for other writes to the
+    /// same grid before it is answered 409 busy (default 2000).
+    pub grid_wait: std::time::Duration,
 }
 
 impl Config {
@@ -24,6 +27,10 @@ impl Config {
             tokens: TokenVerification::from_env()?,
             grids: ClientSettings::from_env("GRIDS", "http://127.0.0.1:8082")?,
             cursors: CursorCodec::from_env()?,
+            grid_wait: std::time::Duration::from_millis(gridlink_config::parse(
+                "LINKS_GRID_WAIT_MS",
+                2_000,
+            )?),
         })
     }
 }

@@ -247,7 +247,11 @@ impl TryFrom<ReorderLinks> for Reorder {
             .links
             .iter()
             .enumerate()
-            .map(|(i, slug)| LinkSlug::parse(slug).at(&format!("links[{i}]")))
+            // The field's name is made only for an error: reorders list hundreds.
+            .map(|(i, slug)| {
+                LinkSlug::parse(slug)
+                    .map_err(|e| Invalid::field(format!("links[{i}]"), e.to_string()))
+            })
             .collect();
         let (grid, links) = (GridSlug::parse(&body.grid).at("grid"), links).all()?;
         Ok(Self { grid, links })

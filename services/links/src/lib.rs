@@ -34,6 +34,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let db = kit.database().clone();
     kit.data(state::AppState {
         db: db.clone(),
+        writes: db::links::Writes::new(db.clone(), config.grid_wait),
         cursors: config.cursors,
         grids: GridsClient::new(config.grids),
     })

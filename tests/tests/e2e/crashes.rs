@@ -201,10 +201,6 @@ struct Answer {
     problem: bool,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 #[tokio::test]
 async fn a_service_killed_under_load_gets_fast_503s_and_the_gateway_recovers_alone() {
     let stack = Arc::new(
@@ -335,8 +331,8 @@ async fn a_service_killed_under_load_gets_fast_503s_and_the_gateway_recovers_alo
                 "requests": while_down.len(),
                 "answered_503": while_down.len() - not_503,
                 "other_answers": not_503,
-                "p50_ms": percentile(&down_latencies, 0.5).as_secs_f64() * 1e3,
-                "p99_ms": percentile(&down_latencies, 0.99).as_secs_f64() * 1e3,
+                "p50_ms": figures::percentile(&down_latencies, 0.5).as_secs_f64() * 1e3,
+                "p99_ms": figures::percentile(&down_latencies, 0.99).as_secs_f64() * 1e3,
                 "max_ms": down_latencies.last().unwrap().as_secs_f64() * 1e3,
             },
             "links_ready_ms_after_restart": links_ready.as_millis(),
@@ -355,9 +351,9 @@ async fn a_service_killed_under_load_gets_fast_503s_and_the_gateway_recovers_alo
     );
     assert_eq!(not_503, 0, "only problem+json 503s while links is down");
     assert!(
-        percentile(&down_latencies, 0.99) < Duration::from_millis(250),
+        figures::percentile(&down_latencies, 0.99) < Duration::from_millis(250),
         "503s come fast: p99 {:?}",
-        percentile(&down_latencies, 0.99)
+        figures::percentile(&down_latencies, 0.99)
     );
     assert_eq!(gateway_ready, 200, "the gateway itself stays ready");
     assert!(

@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt as _;
 use gridlink_e2e::accounts::{create_grid, create_link};
+use gridlink_e2e::figures;
 use gridlink_e2e::proxy::Proxy;
 use gridlink_e2e::stack::Stack;
 use gridlink_test_support::{PASSWORD, TestTokens, User, signup};
@@ -873,21 +875,35 @@ async fn gateway_metrics_are_labelled_by_route_template_and_known_method() {
     ] {
         call(&stack, Method::GET, path, t, None).await;
     }
-    for _ in 0..5 {
-        let made_up =
-            Method::from_bytes(format!("X{}", uuid::Uuid::new_v4().simple()).as_bytes()).unwrap();
-        call(&stack, made_up, "/api/v1/grids", None, None).await;
-    }
     let gateway = stack.gateway.as_ref().unwrap();
-    let text = stack
-        .client
-        .get(format!("{}/metrics", gateway.admin_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = || async {
+        let url = format!("{}/metrics", gateway.admin_url);
+        let response = stack.client.get(url).send().await.unwrap();
+        response.text().await.unwrap()
+    };
+    // One made-up method first, so the OTHER label exists before measuring.
+    let made_up =
+        || Method::from_bytes(format!("X{}", uuid::Uuid::new_v4().simple()).as_bytes()).unwrap();
+    call(&stack, made_up(), "/api/v1/grids", None, None).await;
+    let before = metrics().await.len();
+    let random_methods = 1000;
+    futures_util::stream::iter(0..random_methods)
+        .for_each_concurrent(16, |_| async {
+            call(&stack, made_up(), "/api/v1/grids", None, None).await;
+        })
+        .await;
+    let text = metrics().await;
+    figures::record(
+        "abuse-metrics-cardinality",
+        json!({"random_method_requests": random_methods, "metrics_bytes_before": before,
+               "metrics_bytes_after": text.len()}),
+    );
+    // Counts and histogram sums grow by a few digits; no series is added.
+    assert!(
+        text.len() < before + 1024,
+        "/metrics grew from {before} to {} bytes",
+        text.len()
+    );
     let requests: Vec<&str> = text
         .lines()
         .filter(|l| l.starts_with("http_requests_total{"))

@@ -4,6 +4,8 @@
 //! tracer provider.)
 
 mod abuse;
+mod clients;
+mod contention;
 mod crashes;
 mod events;
 mod faults;

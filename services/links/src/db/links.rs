@@ -1,11 +1,11 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Float4, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Float4, Nullable, Text};
 use diesel_async::RunQueryDsl;
 use gridlink_db::{Database, DbError, Tx};
 use gridlink_events::GridDeleted;
 use gridlink_ids::{GridSlug, LinkSlug, UserId};
-use gridlink_service::{UserTx, WriteError};
+use gridlink_service::{GateGuard, Gates, UserTx, WriteError};
 
 use super::Conn;
 use super::schema::links;
@@ -62,6 +62,9 @@ pub enum LinkWriteError {
     Gone,
     #[error("must list every link of the grid exactly once")]
     NotEveryLink,
+    /// Other writes to the same grid held it for the whole wait.
+    #[error("other changes to this grid are in progress; try again shortly")]
+    Busy,
 }
 
 impl From<DbError> for LinkWriteError {
@@ -77,25 +80,87 @@ impl From<diesel::result::Error> for LinkWriteError {
     }
 }
 
-/// Serialises every write to one grid's positions. Writers of other grids
-/// never wait; the deferred unique constraint on (grid, position) is the net.
-async fn lock_grid(conn: &mut Conn, grid: &GridSlug) -> Result<(), DbError> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind::<Text, _>(grid)
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Where writes to links go: the database, and the gates that make writers
+/// of one grid queue in the process rather than on pooled connections.
+pub struct Writes {
+    database: Database,
+    gates: Gates,
 }
 
-/// A user's transaction on one grid's links, holding that grid's lock.
-async fn begin_on_grid(
-    database: &Database,
-    owner: &UserId,
-    grid: &GridSlug,
-) -> Result<UserTx, LinkWriteError> {
-    let mut tx = UserTx::begin(database, owner).await?;
-    lock_grid(&mut tx, grid).await?;
-    Ok(tx)
+impl Writes {
+    /// Writers of one grid wait at most `wait` for it (in the process, then
+    /// for its database lock), and at most 32 of them per grid (a client's
+    /// burst of parallel writes, a bulk import); the rest are busy at once.
+    pub fn new(database: Database, wait: std::time::Duration) -> Self {
+        Self {
+            database,
+            gates: Gates::new(wait, 32),
+        }
+    }
+
+    /// Waits for `writer`'s turn to change `grid`'s links. Take it before
+    /// anything else is asked about the write (ownership, the grid), so a
+    /// flood of one grid's writes queues here instead of loading the grids
+    /// service; each writer queues at their own gate, so nobody else's
+    /// requests can keep an owner out.
+    pub async fn turn<'w>(
+        &'w self,
+        writer: &UserId,
+        grid: &GridSlug,
+    ) -> Result<GridTurn<'w>, LinkWriteError> {
+        let until = tokio::time::Instant::now() + self.gates.wait();
+        let gate = self
+            .gates
+            .enter(&format!("{writer}/{grid}"))
+            .await
+            .map_err(|_| LinkWriteError::Busy)?;
+        Ok(GridTurn {
+            writes: self,
+            writer: writer.clone(),
+            grid: grid.clone(),
+            until,
+            _gate: gate,
+        })
+    }
+}
+
+/// A writer's turn at one grid's links, until it is dropped.
+pub struct GridTurn<'w> {
+    writes: &'w Writes,
+    writer: UserId,
+    grid: GridSlug,
+    until: tokio::time::Instant,
+    _gate: GateGuard<'w>,
+}
+
+impl GridTurn<'_> {
+    /// The writer's transaction, holding the grid's database lock: waits for
+    /// it (until the turn's deadline), as another replica may hold it.
+    /// Writers of other grids never wait; the deferred unique constraint on
+    /// (grid, position) is the net.
+    async fn begin(&self) -> Result<UserTx, LinkWriteError> {
+        #[derive(QueryableByName)]
+        struct Locked {
+            #[diesel(sql_type = Bool)]
+            locked: bool,
+        }
+        let mut tx = UserTx::begin(&self.writes.database, &self.writer).await?;
+        loop {
+            let Locked { locked } = diesel::sql_query(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked",
+            )
+            .bind::<Text, _>(&self.grid)
+            .get_result(&mut *tx)
+            .await?;
+            if locked {
+                return Ok(tx);
+            }
+            if tokio::time::Instant::now() >= self.until {
+                return Err(LinkWriteError::Busy);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
 }
 
 async fn live_count(conn: &mut Conn, grid: &GridSlug) -> Result<i64, DbError> {
@@ -209,12 +274,12 @@ pub async fn search(
 /// Inserts a link at its position (clamped to the end), or last, shifting the
 /// links after it.
 pub async fn insert(
-    database: &Database,
-    owner: &UserId,
+    turn: &GridTurn<'_>,
     slug: &LinkSlug,
     link: &LinkInput,
 ) -> Result<Link, LinkWriteError> {
-    let mut tx = begin_on_grid(database, owner, &link.grid).await?;
+    debug_assert_eq!(turn.grid, link.grid, "the turn is at the link's grid");
+    let mut tx = turn.begin().await?;
     let count = live_count(&mut tx, &link.grid).await?;
     if count >= MAX_LINKS_PER_GRID {
         return Err(LinkWriteError::GridFull);
@@ -236,7 +301,7 @@ pub async fn insert(
         .values((
             links::slug.eq(slug),
             links::grid.eq(&link.grid),
-            links::owner.eq(owner),
+            links::owner.eq(&turn.writer),
             links::title.eq(link.title.as_str()),
             links::url.eq(link.url.as_str()),
             links::background.eq(link.background.as_deref()),
@@ -254,11 +319,12 @@ pub async fn insert(
 /// Applies `update` and, when it moves the link, moves it (clamped to the
 /// last place), shifting the links in between.
 pub async fn update(
-    database: &Database,
+    turn: &GridTurn<'_>,
     link: &Link,
     update: &LinkUpdate,
 ) -> Result<Link, LinkWriteError> {
-    let mut tx = begin_on_grid(database, &link.owner, &link.grid).await?;
+    debug_assert_eq!(turn.grid, link.grid, "the turn is at the link's grid");
+    let mut tx = turn.begin().await?;
     let current = live_position(&mut tx, link.id).await?;
     let mut target = current;
     if let Some(to) = update.move_to {
@@ -308,8 +374,9 @@ pub async fn update(
 }
 
 /// Soft-deletes the link and closes the gap it leaves.
-pub async fn soft_delete(database: &Database, link: &Link) -> Result<(), LinkWriteError> {
-    let mut tx = begin_on_grid(database, &link.owner, &link.grid).await?;
+pub async fn soft_delete(turn: &GridTurn<'_>, link: &Link) -> Result<(), LinkWriteError> {
+    debug_assert_eq!(turn.grid, link.grid, "the turn is at the link's grid");
+    let mut tx = turn.begin().await?;
     let was_at = live_position(&mut tx, link.id).await?;
     diesel::update(links::table.find(link.id))
         .set((
@@ -334,13 +401,9 @@ pub async fn soft_delete(database: &Database, link: &Link) -> Result<(), LinkWri
 
 /// Puts the grid's live links in exactly the given order, in one transaction.
 /// `order` must name every live link of the grid once.
-pub async fn reorder(
-    database: &Database,
-    owner: &UserId,
-    grid: &GridSlug,
-    order: &[LinkSlug],
-) -> Result<(), LinkWriteError> {
-    let mut tx = begin_on_grid(database, owner, grid).await?;
+pub async fn reorder(turn: &GridTurn<'_>, order: &[LinkSlug]) -> Result<(), LinkWriteError> {
+    let grid = &turn.grid;
+    let mut tx = turn.begin().await?;
     let mut live: Vec<LinkSlug> = links::table
         .filter(links::grid.eq(grid))
         .filter(links::is_deleted.eq(false))
@@ -376,9 +439,16 @@ pub async fn erase_owner(tx: &mut Tx, owner: &UserId) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Retires the live links of a deleted grid; returns how many.
+/// Retires the live links of a deleted grid; returns how many. Waits for the
+/// grid's lock (at most 5 s, then the delivery is retried).
 pub async fn retire_grid(tx: &mut Tx, event: &GridDeleted) -> Result<usize, DbError> {
-    lock_grid(tx, &event.grid).await?;
+    diesel::sql_query("SET LOCAL lock_timeout = '5s'")
+        .execute(&mut **tx)
+        .await?;
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind::<Text, _>(&event.grid)
+        .execute(&mut **tx)
+        .await?;
     Ok(diesel::update(
         links::table
             .filter(links::grid.eq(&event.grid))

@@ -8,7 +8,9 @@ use gridlink_ids::{GridSlug, LinkSlug, UserId};
 use gridlink_problem::ApiError;
 use gridlink_service::Pager;
 
-use super::{grid_not_found, link_slug, owned_grid, owned_link, visible_grid, visible_link};
+use super::{
+    ensure_owned, grid_not_found, link_slug, live_link, owned_grid, visible_grid, visible_link,
+};
 use crate::api::{CreateLink, LinkPage, LinkView, ListQuery, ReorderLinks, UpdateLink};
 use crate::db::links::{self, MAX_LINKS_PER_GRID};
 use crate::domain::{LinkInput, LinkUpdate, Reorder, SearchQuery};
@@ -23,7 +25,7 @@ use crate::state::AppState;
         (status = 201, body = LinkView, headers(("location" = String))),
         (status = 403, description = "Someone else's grid", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "No such grid", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "The grid is full", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "The grid is full, or busy with your other changes to it (problem type `busy`: retry after Retry-After)", body = ProblemSchema, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait when the grid was busy"))),
     )
 )]
 #[post("/api/v1/links")]
@@ -33,10 +35,10 @@ pub async fn create_link(
     body: Json<CreateLink>,
 ) -> Result<HttpResponse, ApiError> {
     let input = LinkInput::try_from(body.into_inner())?;
-    let grids = state.grids.scoped();
-    owned_grid(&grids, &input.grid, &auth.user_id).await?;
+    let turn = state.writes.turn(&auth.user_id, &input.grid).await?;
+    owned_grid(&state.grids.scoped(), &input.grid, &auth.user_id).await?;
     let slug = LinkSlug::generate();
-    let link = links::insert(&state.db, &auth.user_id, &slug, &input).await?;
+    let link = links::insert(&turn, &slug, &input).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/links/{slug}")))
         .json(LinkView::from(link)))
@@ -160,6 +162,7 @@ async fn search_page(
     responses(
         (status = 200, body = LinkView),
         (status = 403, description = "Not the owner", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "The grid is busy with your other changes to it (problem type `busy`: retry after Retry-After)", body = ProblemSchema, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait when the grid was busy"))),
     )
 )]
 #[patch("/api/v1/links/{slug}")]
@@ -170,9 +173,10 @@ pub async fn update_link(
     body: Json<UpdateLink>,
 ) -> Result<HttpResponse, ApiError> {
     let update = LinkUpdate::try_from(body.into_inner())?;
-    let grids = state.grids.scoped();
-    let link = owned_link(&state, &grids, &link_slug(&slug)?, &auth.user_id).await?;
-    let link = links::update(&state.db, &link, &update).await?;
+    let link = live_link(&state, &link_slug(&slug)?).await?;
+    let turn = state.writes.turn(&auth.user_id, &link.grid).await?;
+    ensure_owned(&state.grids.scoped(), &link, &auth.user_id).await?;
+    let link = links::update(&turn, &link, &update).await?;
     Ok(HttpResponse::Ok().json(LinkView::from(link)))
 }
 
@@ -184,7 +188,7 @@ pub async fn update_link(
     responses(
         (status = 204, description = "Reordered"),
         (status = 403, description = "Someone else's grid", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 409, description = "`links` is not every live link of the grid, once each", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "`links` is not every live link of the grid, once each; or the grid is busy with your other changes to it (problem type `busy`: retry after Retry-After)", body = ProblemSchema, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait when the grid was busy"))),
         (status = 404, description = "No such grid", body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
@@ -199,9 +203,9 @@ pub async fn reorder_links(
         return Err(ApiError::invalid_field("links", "too many links"));
     }
     let order = Reorder::try_from(body)?;
-    let grids = state.grids.scoped();
-    owned_grid(&grids, &order.grid, &auth.user_id).await?;
-    links::reorder(&state.db, &auth.user_id, &order.grid, &order.links).await?;
+    let turn = state.writes.turn(&auth.user_id, &order.grid).await?;
+    owned_grid(&state.grids.scoped(), &order.grid, &auth.user_id).await?;
+    links::reorder(&turn, &order.links).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -213,6 +217,7 @@ pub async fn reorder_links(
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not the owner", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 409, description = "The grid is busy with your other changes to it (problem type `busy`: retry after Retry-After)", body = ProblemSchema, content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait when the grid was busy"))),
     )
 )]
 #[delete("/api/v1/links/{slug}")]
@@ -221,8 +226,9 @@ pub async fn delete_link(
     auth: Authenticated,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let grids = state.grids.scoped();
-    let link = owned_link(&state, &grids, &link_slug(&slug)?, &auth.user_id).await?;
-    links::soft_delete(&state.db, &link).await?;
+    let link = live_link(&state, &link_slug(&slug)?).await?;
+    let turn = state.writes.turn(&auth.user_id, &link.grid).await?;
+    ensure_owned(&state.grids.scoped(), &link, &auth.user_id).await?;
+    links::soft_delete(&turn, &link).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -31,6 +31,10 @@ impl From<LinkWriteError> for ApiError {
             LinkWriteError::Gone => link_not_found(),
             // Well formed, but not the grid's links as they are now.
             LinkWriteError::NotEveryLink => ApiError::conflict("links", error.to_string()),
+            LinkWriteError::Busy => ApiError::Busy {
+                detail: error.to_string(),
+                retry_after_secs: 1,
+            },
         }
     }
 }
@@ -76,6 +80,14 @@ async fn owned_grid(
     Ok(grid)
 }
 
+/// A live link, whoever may see it.
+async fn live_link(state: &AppState, slug: &LinkSlug) -> Result<Link, ApiError> {
+    let mut conn = state.db.conn().await?;
+    db::links::find_live(&mut conn, slug)
+        .await?
+        .ok_or_else(link_not_found)
+}
+
 /// A live link `viewer` may see: its grid must be live and visible to them.
 async fn visible_link(
     state: &AppState,
@@ -83,30 +95,27 @@ async fn visible_link(
     slug: &LinkSlug,
     viewer: Option<&UserId>,
 ) -> Result<Link, ApiError> {
-    let link = {
-        let mut conn = state.db.conn().await?;
-        db::links::find_live(&mut conn, slug)
-            .await?
-            .ok_or_else(link_not_found)?
-    };
+    let link = live_link(state, slug).await?;
     visible_grid(grids, &link.grid, viewer)
         .await?
         .ok_or_else(link_not_found)?;
     Ok(link)
 }
 
-/// A live link that `caller` owns; someone else's visible link is a 403.
-async fn owned_link(
-    state: &AppState,
+/// `caller` owns `link`, in a live grid; someone else's visible link is a
+/// 403, one they may not see a 404.
+async fn ensure_owned(
     grids: &ScopedGrids<'_>,
-    slug: &LinkSlug,
+    link: &Link,
     caller: &UserId,
-) -> Result<Link, ApiError> {
-    let link = visible_link(state, grids, slug, Some(caller)).await?;
+) -> Result<(), ApiError> {
+    visible_grid(grids, &link.grid, Some(caller))
+        .await?
+        .ok_or_else(link_not_found)?;
     if &link.owner != caller {
         return Err(ApiError::Forbidden(
             "only the link's owner may change it".into(),
         ));
     }
-    Ok(link)
+    Ok(())
 }
