@@ -1,4 +1,6 @@
-//! The grids service as other services see it ("remote model").
+//! The grids service as other services see it ("remote model"). The wire
+//! types are the ones the service itself serves (with their OpenAPI schemas
+//! under the `openapi` feature), so client and server cannot disagree.
 
 use chrono::{DateTime, Utc};
 use gridlink_config::ConfigError;
@@ -9,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// Who owns a live grid and who may see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridRef {
     pub slug: GridSlug,
     pub owner: UserId,
@@ -24,8 +27,10 @@ impl GridRef {
 
 /// A grid as the public API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = GridView))]
 pub struct Grid {
     pub slug: GridSlug,
+    /// The owner's user id.
     pub owner: UserId,
     pub title: String,
     pub description: String,
@@ -34,9 +39,11 @@ pub struct Grid {
     pub modified_on: DateTime<Utc>,
 }
 
-#[derive(Deserialize)]
-struct GridList {
-    items: Vec<Grid>,
+/// An owner's public grids, newest first.
+#[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GridList {
+    pub items: Vec<Grid>,
 }
 
 #[derive(Clone)]

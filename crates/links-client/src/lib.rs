@@ -1,4 +1,6 @@
-//! The links service as other services see it ("remote model").
+//! The links service as other services see it ("remote model"). The wire
+//! types are the ones the service itself serves (with their OpenAPI schemas
+//! under the `openapi` feature), so client and server cannot disagree.
 
 use std::collections::HashMap;
 
@@ -16,14 +18,18 @@ pub const MAX_BATCH_GRIDS: usize = 200;
 
 /// A link as the public API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = LinkView))]
 pub struct Link {
     pub slug: LinkSlug,
     pub grid: GridSlug,
     pub title: String,
     pub url: String,
+    /// A colour or an https image URL; null for none.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub background: Option<String>,
     pub width: i16,
     pub height: i16,
+    /// 0-based place in the grid.
     pub position: i32,
     pub created_on: DateTime<Utc>,
     pub modified_on: DateTime<Utc>,

@@ -3,64 +3,59 @@
 //! public grids (grids), and the live links of all those grids (links).
 
 use actix_web::{HttpRequest, HttpResponse, ResponseError, get, web};
-use chrono::{DateTime, Utc};
 use gridlink_http::openapi::ProblemSchema;
-use gridlink_ids::{GridSlug, LinkSlug, UserId, Username, Visibility};
+use gridlink_ids::{GridSlug, Username};
 use gridlink_problem::{ApiError, FieldError};
 use gridlink_rest_client::ClientError;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{AllOfBuilder, ArrayBuilder, ObjectBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
 
 use crate::edge;
 use crate::state::{Backend, Gateway};
 
-/// What anyone may see of a user.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = PublicUser)]
-pub struct ProfileUser {
-    pub id: UserId,
-    pub username: String,
-    pub display_name: String,
-    pub bio: String,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProfileLink {
-    pub slug: LinkSlug,
-    pub grid: GridSlug,
-    pub title: String,
-    pub url: String,
-    pub background: Option<String>,
-    pub width: i16,
-    pub height: i16,
-    pub position: i32,
-    pub created_on: DateTime<Utc>,
-    pub modified_on: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
+/// A public grid with its live links: the grids service's `GridView` and a
+/// `links` array of the links service's `LinkView`, as those services send them.
+#[derive(Debug, Serialize)]
 pub struct ProfileGrid {
-    pub slug: GridSlug,
-    pub owner: UserId,
-    pub title: String,
-    pub description: String,
-    pub visibility: Visibility,
-    pub created_on: DateTime<Utc>,
-    pub modified_on: DateTime<Utc>,
-    /// The grid's live links, in position order.
+    #[serde(flatten)]
+    pub grid: grids_client::Grid,
     // The links service's own JSON, passed through without being decoded
     // and encoded again.
-    #[schema(value_type = Vec<ProfileLink>)]
     pub links: Box<RawValue>,
 }
 
+impl utoipa::PartialSchema for ProfileGrid {
+    fn schema() -> RefOr<Schema> {
+        let links = ArrayBuilder::new()
+            .items(Ref::from_schema_name("LinkView"))
+            .description(Some("The grid's live links, in position order."));
+        AllOfBuilder::new()
+            .item(Ref::from_schema_name("GridView"))
+            .item(
+                ObjectBuilder::new()
+                    .property("links", links)
+                    .required("links"),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for ProfileGrid {}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Profile {
-    pub user: ProfileUser,
+    /// The auth service's `PublicUser`.
+    #[schema(schema_with = public_user)]
+    pub user: auth_client::User,
     /// Public grids, newest first.
     pub grids: Vec<ProfileGrid>,
+}
+
+fn public_user() -> Ref {
+    Ref::from_schema_name("PublicUser")
 }
 
 /// A failed part of the profile, said as the problem's `errors`.
@@ -172,24 +167,12 @@ async fn assemble(gateway: &Gateway, username: &str) -> Result<Profile, HttpResp
     )
     .await?;
     Ok(Profile {
-        user: ProfileUser {
-            id: user.id,
-            username: user.username,
-            display_name: user.display_name,
-            bio: user.bio,
-            created_at: user.created_at,
-        },
+        user,
         grids: grids
             .into_iter()
-            .map(|g| ProfileGrid {
-                links: links.remove(&g.slug).unwrap_or_else(no_links),
-                slug: g.slug,
-                owner: g.owner,
-                title: g.title,
-                description: g.description,
-                visibility: g.visibility,
-                created_on: g.created_on,
-                modified_on: g.modified_on,
+            .map(|grid| ProfileGrid {
+                links: links.remove(&grid.slug).unwrap_or_else(no_links),
+                grid,
             })
             .collect(),
     })

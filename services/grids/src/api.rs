@@ -1,14 +1,15 @@
 //! The JSON shapes of the grids API. Requests refuse unknown fields, so
 //! `owner`, `slug`, `is_deleted` and the timestamps cannot be set by clients.
 
-use chrono::{DateTime, Utc};
-use gridlink_ids::{GridSlug, UserId, Visibility};
+use gridlink_ids::Visibility;
 use gridlink_service::Page;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::grids::Grid;
 use crate::domain::{DESCRIPTION_MAX, TITLE_MAX};
+/// The wire types other services read, shared with them through the client.
+pub use grids_client::{Grid as GridView, GridList, GridRef};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,18 +33,6 @@ pub struct UpdateGrid {
 }
 
 const _: () = assert!(TITLE_MAX == 128 && DESCRIPTION_MAX == 2000);
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct GridView {
-    pub slug: GridSlug,
-    /// The owner's user id.
-    pub owner: UserId,
-    pub title: String,
-    pub description: String,
-    pub visibility: Visibility,
-    pub created_on: DateTime<Utc>,
-    pub modified_on: DateTime<Utc>,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GridPage {
@@ -74,19 +63,6 @@ pub struct ListQuery {
     /// Opaque; from the previous page's `next_cursor`.
     #[param(max_length = 1024)]
     pub cursor: Option<String>,
-}
-
-/// What other services need to know about a grid.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct GridRef {
-    pub slug: GridSlug,
-    pub owner: UserId,
-    pub visibility: Visibility,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct GridList {
-    pub items: Vec<GridView>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -3,14 +3,15 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-use gridlink_ids::{GridSlug, LinkSlug};
+use gridlink_ids::GridSlug;
 use gridlink_service::Page;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::links::Link;
 use crate::domain::{BACKGROUND_PATTERN, URL_MAX, URL_PATTERN};
+/// The wire type other services read, shared with them through the client.
+pub use links_client::Link as LinkView;
 
 fn url_schema() -> utoipa::openapi::Object {
     gridlink_ids::schemas::pattern(
@@ -95,23 +96,6 @@ fn order_schema() -> utoipa::openapi::schema::Array {
         .items(gridlink_ids::schemas::link_slug())
         .max_items(Some(crate::db::links::MAX_LINKS_PER_GRID as usize))
         .build()
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LinkView {
-    pub slug: LinkSlug,
-    pub grid: GridSlug,
-    pub title: String,
-    pub url: String,
-    /// A colour or an https image URL; null for none.
-    #[schema(required = true)]
-    pub background: Option<String>,
-    pub width: i16,
-    pub height: i16,
-    /// 0-based place in the grid.
-    pub position: i32,
-    pub created_on: DateTime<Utc>,
-    pub modified_on: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
