@@ -1,13 +1,15 @@
 """A front-end's first session, through a Python client generated from the
 gateway's served OpenAPI document (openapi-python-client): sign up, make a
-grid, add links, reorder them, read the public profile, delete the account.
+grid, add links, reorder them, read the public profile, sign in on a second
+device and end that session from the first, delete the account.
 Every step checks the typed answer; any surprise exits non-zero."""
 import sys
 import time
 import uuid
 
 from gridlink_public_api_client import AuthenticatedClient, Client
-from gridlink_public_api_client.api.auth import signup
+from gridlink_public_api_client.api.auth import login, signup
+from gridlink_public_api_client.api.sessions import end_session, list_sessions
 from gridlink_public_api_client.api.grids import create_grid
 from gridlink_public_api_client.api.links import create_link, list_links, reorder_links
 from gridlink_public_api_client.api.profiles import profile
@@ -19,9 +21,12 @@ from gridlink_public_api_client.models import (
     GridView,
     LinkPage,
     LinkView,
+    LoginRequest,
+    LoginResponse,
     PrivateUser,
     Profile,
     ReorderLinks,
+    SessionList,
     SignupRequest,
     SignupResponse,
 )
@@ -82,9 +87,27 @@ def main(base):
     assert [g.slug for g in shown.grids] == [grid.slug], shown
     assert [link.title for link in shown.grids[0].links] == ["link 2", "link 1", "link 0"], shown
 
+    laptop = expect(
+        login.sync_detailed(client=anonymous, body=LoginRequest(login=name, password=PASSWORD)),
+        200,
+        LoginResponse,
+    )
+    assert laptop.user.username == name and laptop.device_token, laptop
+    laptop_user = AuthenticatedClient(base_url=base, token=laptop.access_token)
+    sessions = expect(list_sessions.sync_detailed(client=user), 200, SessionList)
+    others = [s for s in sessions.items if not s.current]
+    assert len(sessions.items) == 2 and len(others) == 1, sessions
+    expect(end_session.sync_detailed(client=user, id=others[0].id), 204)
+    # The ended session's access token is refused within a second.
+    deadline = time.monotonic() + 1
+    while get_me.sync_detailed(client=laptop_user).status_code != 401:
+        if time.monotonic() > deadline:
+            sys.exit("client-flow: an ended session's token still works after 1 s")
+        time.sleep(0.02)
+
     expect(delete_me.sync_detailed(client=user, body=DeleteAccountRequest(password=PASSWORD)), 202)
     expect(profile.sync_detailed(client=anonymous, username=name), 404)
-    print(f"client-flow: signup, grid, 3 links, reorder, profile, deletion: all as documented "
+    print(f"client-flow: signup, grid, 3 links, reorder, profile, login, sessions, deletion: all as documented "
           f"({(time.monotonic() - started) * 1000:.0f} ms)")
 
 

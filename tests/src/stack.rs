@@ -159,10 +159,12 @@ fn service_binary(name: &str) -> PathBuf {
     binary
 }
 
-/// Tokens are checked against the JWKS of the stack's auth service.
-fn verified_by(auth: &Running) -> auth_client::TokenVerification {
+/// Tokens are checked against the JWKS of the stack's auth service, and the
+/// service catches up on ended sessions from it as `caller`.
+fn verified_by(auth: &Running, caller_token: &str) -> auth_client::TokenVerification {
     let mut settings = gridlink_rest_client::ClientSettings::local(&auth.url);
     settings.timeout = Duration::from_secs(2);
+    settings.service_token = Some(Secret::new(caller_token));
     auth_client::TokenVerification::Jwks {
         auth: settings,
         audience: gridlink_access_token::TokenAudience::from_env(),
@@ -190,9 +192,12 @@ pub(crate) fn free_port() -> u16 {
 }
 
 impl Stack {
-    /// Another gateway in front of this stack's services.
+    /// Another gateway in front of this stack's services (following the
+    /// stack's events, when it runs them).
     pub fn gateway_config(&self) -> gateway::Config {
-        gateway_config(&self.auth, &self.grids, &self.links)
+        let mut config = gateway_config(&self.auth, &self.grids, &self.links);
+        config.kit.events = self.with_events.then(|| self.events.clone());
+        config
     }
 
     /// Starts a gateway with `config`.
@@ -232,6 +237,10 @@ impl Stack {
         let mut config = auth::Config::from_env().unwrap();
         config.kit = kit_config(Some(&db));
         config.kit.events = events_on.then(|| with_url(&events, &urls.auth));
+        // Auth believes the gateway's X-Forwarded-For, as `make up` and the
+        // deployments configure it: its login throttle counts client addresses.
+        config.trusted_proxies =
+            gridlink_http::TrustedProxies::parse(&["127.0.0.1".to_owned()]).unwrap();
         let signing_pem = auth::generate_pem().unwrap();
         config.signing_key.private_pem = Some(Secret::new(signing_pem.clone()));
         config.signing_key.key_id = Some("test-key".into());
@@ -246,7 +255,7 @@ impl Stack {
         {
             database.url = via(&db.url, proxy);
         }
-        config.tokens = verified_by(&auth);
+        config.tokens = verified_by(&auth, GRIDS_TOKEN);
         let grids = Running::serve(grids::build(config).await.unwrap(), Some(db));
 
         let db = TestDatabase::create("links", links::MIGRATIONS).await;
@@ -256,7 +265,7 @@ impl Stack {
             let mut config = links::Config::from_env().unwrap();
             config.kit = kit_config(Some(&db));
             config.kit.events = events_on.then(|| with_url(&events, &urls.links));
-            config.tokens = verified_by(&auth);
+            config.tokens = verified_by(&auth, LINKS_TOKEN);
             config.grids.base_url = grids.url.clone();
             config.grids.service_token = Some(Secret::new(LINKS_TOKEN));
             if let Some(adjust) = options.links {
@@ -270,6 +279,7 @@ impl Stack {
             Some(adjust) => {
                 let mut config = gateway_config(&auth, &grids, &links);
                 config.kit.http.workers = 2;
+                config.kit.events = events_on.then(|| events.clone());
                 adjust(&mut config);
                 Some(Running::serve(gateway::build(config).await.unwrap(), None))
             }

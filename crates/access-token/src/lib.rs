@@ -3,21 +3,25 @@
 //! Tokens are EdDSA (Ed25519) JWTs with `typ: at+jwt` (RFC 9068) and a `kid`
 //! naming the public key in the auth service's JWKS. Verification pins the
 //! algorithm, requires the type, the issuer, the audience, an unexpired `exp`,
-//! `iat`, `sub` and `jti`, and honours `nbf`. Anything the header offers about
+//! `iat`, `sub`, `sid` and `jti`, and honours `nbf`. Anything the header offers about
 //! where to find keys (`jku`, `x5u`, `jwk`) is ignored: keys come only from the
 //! verifier's own set.
 //!
 //! This crate knows nothing of HTTP: the request extractors that use a
 //! verifier live in `gridlink-http`.
 
+mod revocations;
 mod signing;
 
+pub use revocations::{
+    MAX_TTL_SECS, Revocation, RevocationList, RevocationSource, Revocations, Revoking,
+};
 pub use signing::{KeyError, SigningKeys, generate_pem};
 
 use std::collections::HashMap;
 
 use futures_util::future::BoxFuture;
-use gridlink_ids::UserId;
+use gridlink_ids::{SessionId, UserId};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -50,6 +54,9 @@ pub struct Claims {
     pub aud: String,
     /// The user's public id.
     pub sub: UserId,
+    /// The sign-in session the token belongs to: ending the session ends
+    /// the token (see [`Revocations`]).
+    pub sid: SessionId,
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
@@ -63,6 +70,12 @@ pub enum TokenError {
     Expired,
     #[error("the token is signed with an unknown key")]
     UnknownKey,
+    /// Its session was ended (logout, revocation, password change).
+    #[error("the token's session has ended")]
+    SessionEnded,
+    /// Its user's account was deleted.
+    #[error("the token's account is gone")]
+    AccountGone,
     /// The keys could not be fetched to check it: a dependency failure, not
     /// the token's fault.
     #[error("the public keys are unavailable: {0}")]

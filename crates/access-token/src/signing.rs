@@ -117,6 +117,7 @@ mod tests {
             iss: "iss".into(),
             aud: "aud".into(),
             sub: "us_00000000000000000000000000000000".parse().unwrap(),
+            sid: "se_00000000000000000000000000000000".parse().unwrap(),
             exp: now + 60,
             iat: now,
             jti: "j".into(),

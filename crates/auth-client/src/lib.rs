@@ -77,6 +77,23 @@ impl AuthClient {
         self.rest.get_optional(&path, &[]).await
     }
 
+    /// The sessions that ended within the last access-token lifetime, for a
+    /// verifier catching up (`GET /internal/v1/sessions/revoked`).
+    pub async fn revoked_sessions(
+        &self,
+    ) -> Result<gridlink_access_token::RevocationList, ClientError> {
+        self.rest.get("/internal/v1/sessions/revoked", &[]).await
+    }
+
+    /// [`AuthClient::revoked_sessions`], as a verifier's source to catch up from.
+    pub fn revocation_source(&self) -> gridlink_access_token::RevocationSource {
+        let client = self.clone();
+        std::sync::Arc::new(move || {
+            let client = client.clone();
+            Box::pin(async move { client.revoked_sessions().await.map_err(|e| e.to_string()) })
+        })
+    }
+
     /// The live users among `ids`, in as few calls as the batch limit allows.
     pub async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>, ClientError> {
         let mut users = Vec::with_capacity(ids.len());
@@ -152,6 +169,15 @@ impl TokenVerification {
             auth: ClientSettings::from_env("AUTH", "http://127.0.0.1:8081")?,
             audience: gridlink_access_token::TokenAudience::from_env(),
         })
+    }
+
+    /// Where a verifier catches up on ended sessions: the auth service's list
+    /// (`None` for a test's own verifier).
+    pub fn revocation_source(&self) -> Option<gridlink_access_token::RevocationSource> {
+        match self {
+            Self::Jwks { auth, .. } => Some(AuthClient::new(auth.clone()).revocation_source()),
+            Self::Fixed(_) => None,
+        }
     }
 
     pub fn verifier(&self) -> std::sync::Arc<dyn gridlink_access_token::VerifyAccessToken> {

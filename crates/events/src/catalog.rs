@@ -2,7 +2,7 @@
 //! which is also its routing key on the `gridlink.events` topic exchange.
 
 use chrono::{DateTime, Utc};
-use gridlink_ids::{GridSlug, UserId};
+use gridlink_ids::{GridSlug, SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -91,6 +91,48 @@ impl UserErased {
 
 impl Event for UserErased {
     const TYPE: &'static str = "user.erased.v1";
+    fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+}
+
+/// Sign-in sessions ended: one (`sid`), or every session of a user whose
+/// account is gone (no `sid`). Every token verifier (each replica of the
+/// gateway and of every service) refuses their access tokens from then on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsRevoked {
+    pub event_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub user_id: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<SessionId>,
+}
+
+impl SessionsRevoked {
+    /// One session of `user_id` ended.
+    pub fn session(user_id: UserId, sid: SessionId) -> Self {
+        Self {
+            event_id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            user_id,
+            sid: Some(sid),
+        }
+    }
+
+    /// The account of `user_id` is gone, and every session with it.
+    pub fn account(user_id: UserId) -> Self {
+        Self {
+            event_id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            user_id,
+            sid: None,
+        }
+    }
+}
+
+impl Event for SessionsRevoked {
+    const TYPE: &'static str = "user.sessions_revoked.v1";
     fn event_id(&self) -> Uuid {
         self.event_id
     }

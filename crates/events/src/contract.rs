@@ -3,7 +3,7 @@
 use gridlink_ids::{GridSlug, UserId};
 
 use crate::topology::QUEUES;
-use crate::{Event, GridDeleted, UserDeleted, UserErased};
+use crate::{Event, GridDeleted, SessionsRevoked, UserDeleted, UserErased};
 
 const DOCUMENT: &str = include_str!("../../../proto-docs/events.asyncapi.yaml");
 
@@ -19,7 +19,7 @@ fn fields<T: serde::Serialize>(sample: &T) -> Vec<String> {
 
 #[test]
 fn every_event_and_its_fields_are_documented() {
-    let events: [(&str, Vec<String>); 3] = [
+    let events: [(&str, Vec<String>); 4] = [
         (
             UserDeleted::TYPE,
             fields(&UserDeleted::new(UserId::generate())),
@@ -31,6 +31,10 @@ fn every_event_and_its_fields_are_documented() {
         (
             UserErased::TYPE,
             fields(&UserErased::new(UserId::generate(), "grids")),
+        ),
+        (
+            SessionsRevoked::TYPE,
+            fields(&SessionsRevoked::account(UserId::generate())),
         ),
     ];
     for (event_type, fields) in events {

@@ -7,8 +7,10 @@
 //! the broker confirmed them. Consumers ([`consumer`]) ack only after their
 //! database transaction committed, record each event id in the same
 //! transaction ([`idempotency`]), and are rebuilt from scratch when the
-//! connection or a consumer stream dies.
+//! connection or a consumer stream dies. [`broadcast`] delivers an event to
+//! every replica of a process instead (each its own exclusive queue).
 
+pub mod broadcast;
 pub mod catalog;
 pub mod consumer;
 #[cfg(test)]
@@ -22,7 +24,7 @@ pub mod relay;
 pub mod settings;
 pub mod topology;
 
-pub use catalog::{Event, GridDeleted, UserDeleted, UserErased};
+pub use catalog::{Event, GridDeleted, SessionsRevoked, UserDeleted, UserErased};
 pub use metrics::EventMetrics;
 pub use settings::{BrokerSettings, BrokerState};
 

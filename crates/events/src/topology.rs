@@ -52,22 +52,32 @@ fn durable() -> QueueDeclareOptions {
     }
 }
 
-/// Declares the topic exchange, the dead-letter exchange, and every queue with
-/// its dead-letter queue. Quorum queues: replicated, with a delivery limit and
-/// at-least-once dead-lettering (which needs `overflow=reject-publish`).
-pub async fn declare(channel: &Channel, settings: &BrokerSettings) -> lapin::Result<()> {
-    let exchange_options = ExchangeDeclareOptions {
-        durable: true,
-        ..ExchangeDeclareOptions::default()
-    };
+const EXCHANGE_OPTIONS: ExchangeDeclareOptions = ExchangeDeclareOptions {
+    passive: false,
+    durable: true,
+    auto_delete: false,
+    internal: false,
+    nowait: false,
+};
+
+/// Declares the topic exchange alone (what a broadcast follower binds to).
+pub async fn declare_exchange(channel: &Channel, settings: &BrokerSettings) -> lapin::Result<()> {
     channel
         .exchange_declare(
             settings.exchange.as_str().into(),
             ExchangeKind::Topic,
-            exchange_options,
+            EXCHANGE_OPTIONS,
             FieldTable::default(),
         )
-        .await?;
+        .await
+}
+
+/// Declares the topic exchange, the dead-letter exchange, and every queue with
+/// its dead-letter queue. Quorum queues: replicated, with a delivery limit and
+/// at-least-once dead-lettering (which needs `overflow=reject-publish`).
+pub async fn declare(channel: &Channel, settings: &BrokerSettings) -> lapin::Result<()> {
+    let exchange_options = EXCHANGE_OPTIONS;
+    declare_exchange(channel, settings).await?;
     let dlx = settings.dead_letter_exchange();
     channel
         .exchange_declare(

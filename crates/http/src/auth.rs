@@ -56,6 +56,8 @@ pub fn refused(error: TokenError) -> ApiError {
     match error {
         TokenError::Expired => ApiError::token(TokenProblem::Expired),
         TokenError::Invalid | TokenError::UnknownKey => ApiError::token(TokenProblem::Invalid),
+        TokenError::SessionEnded => ApiError::token(TokenProblem::Revoked),
+        TokenError::AccountGone => ApiError::AccountGone,
         TokenError::KeysUnavailable(reason) => {
             tracing::warn!(reason, "access tokens cannot be checked");
             ApiError::unavailable("access tokens cannot be checked right now; try again shortly")

@@ -1,4 +1,4 @@
-//! Public identifiers: a kind prefix (`us_`, `gr_`, `li_`) and 32 lowercase
+//! Public identifiers: a kind prefix (`us_`, `gr_`, `li_`, `se_`) and 32 lowercase
 //! hex characters of randomness (128 bits). Each kind is its own type, parsed
 //! once where it enters (a path, a body, a client's answer), so code past the
 //! edge never checks a slug again and cannot mix a grid up with a link.
@@ -165,6 +165,12 @@ slug_type!(
     LinkSlug,
     "li_",
     "a link slug"
+);
+slug_type!(
+    /// A sign-in session's id (`se_...`): the `sid` of its access tokens.
+    SessionId,
+    "se_",
+    "a session id"
 );
 
 #[cfg(test)]

@@ -51,7 +51,8 @@ pub struct KitConfig {
     /// `None` for a service without a database (the gateway).
     pub database: Option<DatabaseSettings>,
     /// The broker (`AMQP_URL`, `EVENTS_*`); `None` runs without events
-    /// (tests, or a service that neither publishes nor consumes).
+    /// (tests). A service with a database publishes and consumes through it;
+    /// every service follows revoked sessions on it.
     pub events: Option<BrokerSettings>,
     /// `INTERNAL_TOKENS`: who may call the `/internal` routes.
     pub internal_tokens: ServiceTokens,
@@ -68,10 +69,7 @@ impl KitConfig {
         };
         Ok(Self {
             http: HttpSettings::from_env(spec)?,
-            events: match database {
-                Some(_) => Some(BrokerSettings::from_env()?),
-                None => None,
-            },
+            events: Some(BrokerSettings::from_env()?),
             database,
             internal_tokens: ServiceTokens::from_env()?,
         })

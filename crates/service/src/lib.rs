@@ -13,6 +13,8 @@
 //! - [`dependency_failed`]: the answer when another service fails.
 //! - [`Gates`]: writers of one busy object queue in the process, bounded, not
 //!   holding database connections.
+//! - [`Kit::revocable`]: access tokens of ended sessions are refused within a
+//!   second ([`revocations`]).
 //!
 //! Linking the kit also makes mimalloc the binary's allocator (glibc malloc
 //! showed up as ~15% of the services' CPU under load).
@@ -24,6 +26,7 @@ mod cursor;
 mod dependency;
 mod gates;
 mod pager;
+pub mod revocations;
 mod server;
 mod writes;
 
@@ -37,6 +40,7 @@ pub use dependency::dependency_failed;
 pub use gates::{Busy, GateGuard, Gates};
 pub use gridlink_config::ConfigError;
 pub use pager::{Page, Pager};
+pub use revocations::RevocationSource;
 pub use server::{AppHandle, Application, KEEP_ALIVE, Kit};
 pub use writes::{UserTx, WriteError};
 

@@ -48,6 +48,7 @@ pub struct Kit {
     data: Vec<Configure>,
     services: Vec<Configure>,
     routes: Option<RouteTable>,
+    followed: Vec<crate::revocations::Followed>,
 }
 
 impl Kit {
@@ -76,6 +77,7 @@ impl Kit {
             data: Vec::new(),
             services: Vec::new(),
             routes: None,
+            followed: Vec::new(),
         })
     }
 
@@ -109,9 +111,29 @@ impl Kit {
         self
     }
 
-    /// The verifier of users' access tokens, for `Authenticated` extractors.
-    pub fn access_tokens(self, verifier: Arc<dyn VerifyAccessToken>) -> Self {
+    /// The verifier of users' access tokens, for `Authenticated` extractors,
+    /// refusing the tokens of sessions that ended (see [`Kit::revocable`]).
+    pub fn access_tokens(
+        mut self,
+        verifier: Arc<dyn VerifyAccessToken>,
+        source: Option<crate::RevocationSource>,
+    ) -> Self {
+        let verifier = self.revocable(verifier, source);
         self.data(AccessTokens(verifier))
+    }
+
+    /// `verifier`, made to refuse the tokens of sessions that ended: the
+    /// service follows `user.sessions_revoked.v1` and catches up from
+    /// `source` (see [`crate::revocations`]). Without a source (tests that
+    /// sign their own tokens) only the events are followed.
+    pub fn revocable(
+        &mut self,
+        verifier: Arc<dyn VerifyAccessToken>,
+        source: Option<crate::RevocationSource>,
+    ) -> Arc<dyn VerifyAccessToken> {
+        let (followed, verifier) = crate::revocations::Followed::new(verifier, source);
+        self.followed.push(followed);
+        verifier
     }
 
     /// A consumer for `queue` (see [`crate::consume_once`]).
@@ -164,6 +186,9 @@ impl Kit {
                 .check("broker", gridlink_events::readiness(broker));
         } else if !self.consumers.is_empty() {
             tracing::warn!("no broker configured: the service's consumers are not started");
+        }
+        for followed in std::mem::take(&mut self.followed) {
+            followed.start(self.config.events.clone());
         }
         let table = self.routes.take().unwrap_or_else(|| {
             let (_, document) = App::new()

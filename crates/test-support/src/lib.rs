@@ -86,6 +86,7 @@ impl TestTokens {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             sub: user.clone(),
+            sid: gridlink_ids::SessionId::generate(),
             exp: now + 900,
             iat: now,
             jti: uuid_like(),

@@ -1,9 +1,9 @@
 //! The JSON shapes of the auth API. Requests refuse unknown fields.
 
 use chrono::{DateTime, Utc};
-use gridlink_ids::UserId;
+use gridlink_ids::{SessionId, UserId};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::db::users::User;
 use crate::domain::{EMAIL_MAX, EMAIL_PATTERN};
@@ -42,6 +42,10 @@ pub struct LoginRequest {
     /// Username or email.
     pub login: String,
     pub password: String,
+    /// The `device_token` an earlier login on this device returned: such a
+    /// login is throttled by the device's own budget, so strangers guessing
+    /// the password cannot lock its owner out.
+    pub device_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -116,6 +120,44 @@ pub struct SignupResponse {
     pub user: PrivateUser,
     #[serde(flatten)]
     pub tokens: TokenPair,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub user: PrivateUser,
+    #[serde(flatten)]
+    pub tokens: TokenPair,
+    /// Keep it on this device and send it with later logins (opaque; shown once).
+    pub device_token: String,
+}
+
+/// A sign-in session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    /// The session's id (`se_...`): the `sid` of its access tokens.
+    pub id: SessionId,
+    pub created_at: DateTime<Utc>,
+    /// Its last sign-in or refresh.
+    pub last_used_at: DateTime<Utc>,
+    /// When it ends at the latest, whatever its refreshes.
+    pub expires_at: DateTime<Utc>,
+    /// The client that started it, e.g. "Firefox on Linux".
+    pub client: String,
+    /// The session of the token this request was made with.
+    pub current: bool,
+}
+
+/// The user's live sessions, newest first (at most 50).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    pub items: Vec<SessionView>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EndSessionsQuery {
+    /// End the current session too (default: every other one).
+    pub include_current: Option<bool>,
 }
 
 /// A batch of users, in no particular order; unknown ids are left out.

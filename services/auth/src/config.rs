@@ -18,6 +18,7 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     pub throttle: ThrottleSettings,
     pub hashing: HashSettings,
+    pub identities: IdentitySettings,
     /// `ERASURE_SERVICES`: the services that must confirm a user's erasure.
     pub erasure_services: Vec<String>,
 }
@@ -26,7 +27,26 @@ pub struct Config {
 pub struct TokenSettings {
     pub audience: TokenAudience,
     pub access_ttl: Duration,
+    /// `AUTH_REFRESH_TOKEN_TTL_SECS`: how long an unused refresh token lives.
     pub refresh_ttl: Duration,
+    /// `AUTH_SESSION_MAX_AGE_SECS`: a session's absolute lifetime; rotation
+    /// never extends it.
+    pub session_max_age: Duration,
+    /// `AUTH_MAX_SESSIONS_PER_USER`: live sessions a user may have; the
+    /// oldest ends when another starts.
+    pub max_sessions: i64,
+    /// `AUTH_DEVICE_TOKEN_TTL_SECS`: how long a device token is honoured.
+    pub device_ttl: Duration,
+}
+
+/// Holding back the usernames and emails of deleted accounts.
+#[derive(Debug, Clone)]
+pub struct IdentitySettings {
+    /// `AUTH_IDENTITY_KEY`: the key of the hashes that are kept. `None`: a
+    /// development key, with a warning.
+    pub key: Option<Secret>,
+    /// `AUTH_RETIRED_IDENTITY_DAYS`: how long they are held back.
+    pub hold: Duration,
 }
 
 /// Where the Ed25519 signing key comes from.
@@ -42,10 +62,24 @@ pub struct SigningKeySource {
     pub published_keys_file: Option<String>,
 }
 
+/// Failed-password budgets (see `credentials`).
 #[derive(Debug, Clone)]
 pub struct ThrottleSettings {
+    /// `AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS`, per `window`.
+    pub max_failures_per_account_address: i32,
+    /// `AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT`, per `account_window`: how many
+    /// passwords a guess spread over any number of addresses gets checked.
     pub max_failures_per_account: i32,
+    /// `AUTH_LOGIN_ACCOUNT_WINDOW_SECS`.
+    pub account_window: Duration,
+    /// `AUTH_LOGIN_MAX_FAILURES_PER_IP`, per `window`.
     pub max_failures_per_ip: i32,
+    /// `AUTH_LOGIN_MAX_FAILURES_PER_DEVICE`, per `window`.
+    pub max_failures_per_device: i32,
+    /// `AUTH_REAUTH_MAX_FAILURES`, per `window`: wrong current passwords of
+    /// a signed-in user.
+    pub max_failures_reauthentication: i32,
+    /// `AUTH_LOGIN_WINDOW_SECS`.
     pub window: Duration,
 }
 
@@ -63,8 +97,9 @@ pub struct HashSettings {
 /// OWASP's minimum for argon2id: m=19 MiB, t=2, p=1.
 pub const MIN_MEMORY_KIB: u32 = 19 * 1024;
 pub const MIN_ITERATIONS: u32 = 2;
-/// RFC 9068 and our contract: access tokens live at most 15 minutes.
-pub const MAX_ACCESS_TTL_SECS: u64 = 900;
+/// RFC 9068 and our contract: access tokens live at most 15 minutes (every
+/// verifier remembers revocations that long).
+pub const MAX_ACCESS_TTL_SECS: u64 = gridlink_access_token::MAX_TTL_SECS as u64;
 
 fn invalid(name: &str, reason: &str) -> ConfigError {
     ConfigError {
@@ -112,6 +147,15 @@ impl Config {
                     "AUTH_REFRESH_TOKEN_TTL_SECS",
                     30 * 24 * 3600,
                 )?),
+                session_max_age: Duration::from_secs(parse(
+                    "AUTH_SESSION_MAX_AGE_SECS",
+                    90 * 24 * 3600,
+                )?),
+                max_sessions: parse("AUTH_MAX_SESSIONS_PER_USER", 50)?,
+                device_ttl: Duration::from_secs(parse(
+                    "AUTH_DEVICE_TOKEN_TTL_SECS",
+                    365 * 24 * 3600,
+                )?),
             },
             signing_key: SigningKeySource {
                 private_pem,
@@ -120,11 +164,24 @@ impl Config {
             },
             trusted_proxies,
             throttle: ThrottleSettings {
-                max_failures_per_account: parse("AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT", 10)?,
+                max_failures_per_account_address: parse(
+                    "AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS",
+                    10,
+                )?,
+                max_failures_per_account: parse("AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT", 100)?,
+                account_window: Duration::from_secs(parse("AUTH_LOGIN_ACCOUNT_WINDOW_SECS", 3600)?),
                 max_failures_per_ip: parse("AUTH_LOGIN_MAX_FAILURES_PER_IP", 100)?,
+                max_failures_per_device: parse("AUTH_LOGIN_MAX_FAILURES_PER_DEVICE", 10)?,
+                max_failures_reauthentication: parse("AUTH_REAUTH_MAX_FAILURES", 10)?,
                 window: Duration::from_secs(parse("AUTH_LOGIN_WINDOW_SECS", 900)?),
             },
             hashing,
+            identities: IdentitySettings {
+                key: gridlink_config::secret("AUTH_IDENTITY_KEY"),
+                hold: Duration::from_secs(
+                    parse::<u64>("AUTH_RETIRED_IDENTITY_DAYS", 30)? * 24 * 3600,
+                ),
+            },
             erasure_services: match gridlink_config::list("ERASURE_SERVICES") {
                 services if services.is_empty() => vec!["grids".into(), "links".into()],
                 services => services,

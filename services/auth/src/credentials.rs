@@ -1,31 +1,129 @@
-//! Checking a password someone presents, with the login throttle around it.
+//! Checking a password someone presents, with the throttle around it.
 //!
-//! Used by login, password change and account deletion alike, so a stolen
-//! access token cannot brute-force the current password either. The database
-//! connection is released while the hash runs.
+//! The counters are chosen so that nobody can spend someone else's:
+//! - a login counts against the account *from this address*, the account
+//!   overall (which bounds a guess spread over many addresses), and the
+//!   address (only its failures: right passwords never spend it);
+//! - a login from a device that signed in before counts against that
+//!   device alone, so strangers guessing cannot lock its owner out;
+//! - a signed-in user confirming their password (password change, account
+//!   deletion) counts against that user's own re-authentication budget.
+//!
+//! A refused (429) attempt counts nothing, and a right password gives back
+//! what it reserved. The database connection is released while hashing.
 
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use gridlink_db::{Database, DbError};
+use gridlink_ids::UserId;
 
 use crate::config::ThrottleSettings;
 use crate::db::throttle::{self, Limit};
 use crate::passwords::{HashError, Passwords, Verified};
 
-/// What the throttle counts a login attempt against.
+/// The budgets a password check can spend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// One account from one client address.
+    AccountFromAddress,
+    /// One account from anywhere: the bound on a distributed guess.
+    Account,
+    /// One client address, whatever the account.
+    Address,
+    /// One device that signed in to the account before.
+    Device,
+    /// A signed-in user confirming their password.
+    Reauthentication,
+}
+
+impl Budget {
+    /// What a refused client is told.
+    pub fn refusal(self) -> &'static str {
+        match self {
+            Self::AccountFromAddress => {
+                "too many failed logins for this account from your address; try again later"
+            }
+            Self::Account => {
+                "too many failed logins for this account; sign in from a device you used \
+                 before, or try again later"
+            }
+            Self::Address => "too many failed logins from your address; try again later",
+            Self::Device => "too many failed logins from this device; try again later",
+            Self::Reauthentication => "too many wrong passwords; try again later",
+        }
+    }
+
+    /// Reserved before the check (and refunded when right) where the bound
+    /// must hold in parallel; counted after a failure otherwise.
+    fn reserved(self) -> bool {
+        !matches!(self, Self::Address)
+    }
+
+    /// A right password forgets the counter (it was its owner), or only
+    /// gives its reservation back (a shared counter).
+    fn cleared_by_success(self) -> bool {
+        matches!(
+            self,
+            Self::AccountFromAddress | Self::Device | Self::Reauthentication
+        )
+    }
+}
+
+/// One counter an attempt spends.
+#[derive(Debug, Clone)]
+struct Counter {
+    key: String,
+    budget: Budget,
+}
+
+/// What the throttle counts a password check against.
+#[derive(Debug, Clone)]
 pub struct Attempt {
-    /// `user:<id>` for a known account, `login:<name>` for an unknown one, so
-    /// unknown and known accounts are throttled alike.
-    pub account_key: String,
-    pub ip_key: Option<String>,
+    counters: Vec<Counter>,
 }
 
 impl Attempt {
-    pub fn new(account_key: String, ip: Option<IpAddr>) -> Self {
+    /// A login to `account` (`user:<id>` for a known account, `login:<name>`
+    /// for an unknown one, so both are throttled alike) from `ip`.
+    pub fn login(account: &str, ip: Option<IpAddr>) -> Self {
+        let address = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        let mut counters = vec![
+            Counter {
+                key: format!("account-address:{account}|{address}"),
+                budget: Budget::AccountFromAddress,
+            },
+            Counter {
+                key: format!("account:{account}"),
+                budget: Budget::Account,
+            },
+        ];
+        if let Some(ip) = ip {
+            counters.push(Counter {
+                key: format!("address:{ip}"),
+                budget: Budget::Address,
+            });
+        }
+        Self { counters }
+    }
+
+    /// A login presenting the token of a device the account signed in from.
+    pub fn device_login(device: i64) -> Self {
         Self {
-            account_key,
-            ip_key: ip.map(|ip| format!("ip:{ip}")),
+            counters: vec![Counter {
+                key: format!("device:{device}"),
+                budget: Budget::Device,
+            }],
+        }
+    }
+
+    /// A signed-in user confirming their password.
+    pub fn reauthentication(user: &UserId) -> Self {
+        Self {
+            counters: vec![Counter {
+                key: format!("reauth:{user}"),
+                budget: Budget::Reauthentication,
+            }],
         }
     }
 }
@@ -33,9 +131,12 @@ impl Attempt {
 /// Why a password could not be checked.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    /// The account or the client is over its failure limit until `reopens`.
-    #[error("too many failed attempts; try again later")]
-    Throttled { reopens: DateTime<Utc> },
+    /// A budget is spent until `reopens`.
+    #[error("{}", budget.refusal())]
+    Throttled {
+        budget: Budget,
+        reopens: DateTime<Utc>,
+    },
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error(transparent)]
@@ -48,8 +149,25 @@ impl CheckError {
     }
 }
 
+impl ThrottleSettings {
+    fn limit<'a>(&self, counter: &'a Counter) -> Limit<'a> {
+        let (max_failures, window) = match counter.budget {
+            Budget::AccountFromAddress => (self.max_failures_per_account_address, self.window),
+            Budget::Account => (self.max_failures_per_account, self.account_window),
+            Budget::Address => (self.max_failures_per_ip, self.window),
+            Budget::Device => (self.max_failures_per_device, self.window),
+            Budget::Reauthentication => (self.max_failures_reauthentication, self.window),
+        };
+        Limit {
+            key: &counter.key,
+            max_failures,
+            window: chrono::Duration::from_std(window).unwrap_or(chrono::Duration::minutes(15)),
+        }
+    }
+}
+
 /// Checks `password` against `stored_hash` (`None`: unknown account). Refuses
-/// while the account or the client is over its failure limit.
+/// while any of the attempt's budgets is spent.
 pub async fn check(
     database: &Database,
     passwords: &Passwords,
@@ -58,34 +176,49 @@ pub async fn check(
     stored_hash: Option<String>,
     password: String,
 ) -> Result<Verified, CheckError> {
-    let window =
-        chrono::Duration::from_std(settings.window).unwrap_or(chrono::Duration::minutes(15));
+    let budget_of = |key: &str| {
+        attempt
+            .counters
+            .iter()
+            .find(|c| c.key == key)
+            .map_or(Budget::Account, |c| c.budget)
+    };
     {
         let mut conn = database.conn().await?;
-        let mut limits = vec![Limit {
-            key: &attempt.account_key,
-            max_failures: settings.max_failures_per_account,
-        }];
-        if let Some(ip_key) = &attempt.ip_key {
-            limits.push(Limit {
-                key: ip_key,
-                max_failures: settings.max_failures_per_ip,
-            });
+        for counter in attempt.counters.iter().filter(|c| !c.budget.reserved()) {
+            if let Some(spent) = throttle::spent(&mut conn, &settings.limit(counter)).await? {
+                return Err(CheckError::Throttled {
+                    budget: counter.budget,
+                    reopens: spent.reopens,
+                });
+            }
         }
-        if let Some(reopens) = throttle::spend(&mut conn, &limits, window).await? {
-            return Err(CheckError::Throttled { reopens });
+        let reserved: Vec<Limit<'_>> = attempt
+            .counters
+            .iter()
+            .filter(|c| c.budget.reserved())
+            .map(|c| settings.limit(c))
+            .collect();
+        if let Some(spent) = throttle::reserve(&mut conn, &reserved).await? {
+            return Err(CheckError::Throttled {
+                budget: budget_of(&spent.key),
+                reopens: spent.reopens,
+            });
         }
     }
 
     let verified = passwords.verify(password, stored_hash).await?;
 
-    // A wrong password is already counted. A right one clears the account's
-    // count and gives the client address its attempt back.
-    if let Verified::Yes { .. } = &verified {
-        let mut conn = database.conn().await?;
-        throttle::clear(&mut conn, &attempt.account_key).await?;
-        if let Some(ip_key) = &attempt.ip_key {
-            throttle::refund(&mut conn, ip_key).await?;
+    let mut conn = database.conn().await?;
+    for counter in &attempt.counters {
+        match (&verified, counter.budget.reserved()) {
+            (Verified::Yes { .. }, _) if counter.budget.cleared_by_success() => {
+                throttle::clear(&mut conn, &counter.key).await?
+            }
+            (Verified::Yes { .. }, true) => throttle::refund(&mut conn, &counter.key).await?,
+            (Verified::Yes { .. }, false) => {}
+            (Verified::No, true) => {} // already counted
+            (Verified::No, false) => throttle::count(&mut conn, &settings.limit(counter)).await?,
         }
     }
     Ok(verified)

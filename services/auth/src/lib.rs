@@ -1,6 +1,7 @@
 //! The auth service: users, argon2id passwords, EdDSA access tokens with a
-//! JWKS, rotating refresh tokens, login throttling, and account deletion that
-//! writes `user.deleted` to the outbox.
+//! JWKS, sessions with rotating refresh tokens whose end every verifier
+//! learns within a second, a login throttle nobody can spend for someone
+//! else, and account deletion that writes `user.deleted` to the outbox.
 
 mod api;
 pub mod config;
@@ -8,12 +9,14 @@ mod credentials;
 mod db;
 mod domain;
 mod events;
+mod identities;
 mod keys;
 pub mod openapi;
 mod passwords;
 mod routes;
 mod state;
 mod tokens;
+mod user_agent;
 
 use std::sync::Arc;
 
@@ -40,6 +43,19 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let keys = keys::load(&config.signing_key)?;
     let audience = &config.tokens.audience;
     let verifier = Arc::new(keys.verifier(&audience.issuer, &audience.audience));
+    // Auth's own replicas catch up from its database.
+    let revoked: gridlink_service::RevocationSource = {
+        let db = db.clone();
+        Arc::new(move || {
+            let db = db.clone();
+            Box::pin(async move {
+                let mut conn = db.conn().await.map_err(|e| e.to_string())?;
+                db::sessions::revoked_since(&mut conn, routes::internal::revocations_since())
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        })
+    };
     kit.data(state::AppState {
         db: db.clone(),
         passwords: passwords::Passwords::new(&config.hashing)?,
@@ -50,8 +66,9 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         throttle: config.throttle,
         trusted_proxies: config.trusted_proxies,
         erasure_services: config.erasure_services,
+        identities: identities::RetiredIdentities::new(&config.identities),
     })
-    .access_tokens(verifier)
+    .access_tokens(verifier, Some(revoked))
     .consumer(consume_once(AUTH_USER_ERASED, db, events::RecordErasure))
     .serve(routes::configure)
 }

@@ -2,6 +2,7 @@ use gridlink_db::Database;
 use gridlink_http::TrustedProxies;
 
 use crate::config::ThrottleSettings;
+use crate::identities::RetiredIdentities;
 use crate::passwords::Passwords;
 use crate::tokens::TokenIssuer;
 
@@ -13,4 +14,5 @@ pub struct AppState {
     pub throttle: ThrottleSettings,
     pub trusted_proxies: TrustedProxies,
     pub erasure_services: Vec<String>,
+    pub identities: RetiredIdentities,
 }

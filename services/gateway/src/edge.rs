@@ -9,7 +9,6 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest, HttpResponse, ResponseError, web};
-use gridlink_access_token::VerifyAccessToken;
 use gridlink_ids::UserId;
 use gridlink_problem::ApiError;
 

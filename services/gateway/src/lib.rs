@@ -63,7 +63,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         Some(url) => ratelimit::RateLimiter::with_redis(url, &config.redis_prefix).await?,
         None => ratelimit::RateLimiter::in_memory(),
     };
-    let kit = Kit::new(&SPEC, config.kit.clone())?;
+    let mut kit = Kit::new(&SPEC, config.kit.clone())?;
     let (rate_limited, circuits) = state::instruments(kit.registry());
     let routes = Arc::new(routes::EdgeRoutes::public());
     let profile = routes
@@ -74,12 +74,14 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
     let grids = backend("grids", &config.grids, &config, &circuits);
     let links = backend("links", &config.links, &config, &circuits);
     let users = AuthClient::with_rest(auth.rest.clone());
+    let jwks = Arc::new(JwksVerifier::new(
+        users.clone(),
+        &config.tokens.issuer,
+        &config.tokens.audience,
+    ));
+    let verifier = kit.revocable(jwks, Some(users.revocation_source()));
     let gateway = web::Data::new(state::Gateway {
-        verifier: JwksVerifier::new(
-            users.clone(),
-            &config.tokens.issuer,
-            &config.tokens.audience,
-        ),
+        verifier,
         users,
         grids_client: GridsClient::with_rest(grids.rest.clone()),
         links_client: LinksClient::with_rest(links.rest.clone()),

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
-use auth_client::{AuthClient, JwksVerifier};
+use auth_client::AuthClient;
+use gridlink_access_token::VerifyAccessToken;
 use gridlink_http::TrustedProxies;
 use gridlink_rest_client::RestClient;
 use grids_client::GridsClient;
@@ -26,7 +27,8 @@ pub struct Gateway {
     pub auth: Backend,
     pub grids: Backend,
     pub links: Backend,
-    pub verifier: JwksVerifier,
+    /// The auth service's JWKS, refusing the tokens of ended sessions.
+    pub verifier: Arc<dyn VerifyAccessToken>,
     pub users: AuthClient,
     pub grids_client: GridsClient,
     pub links_client: LinksClient,

@@ -35,7 +35,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         db: db.clone(),
         cursors: config.cursors,
     })
-    .access_tokens(config.tokens.verifier())
+    .access_tokens(config.tokens.verifier(), config.tokens.revocation_source())
     .consumer(consume_once(
         GRIDS_USER_DELETED,
         db,

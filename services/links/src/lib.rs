@@ -38,7 +38,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         cursors: config.cursors,
         grids: GridsClient::new(config.grids),
     })
-    .access_tokens(config.tokens.verifier())
+    .access_tokens(config.tokens.verifier(), config.tokens.revocation_source())
     .consumer(consume_once(
         LINKS_USER_DELETED,
         db.clone(),

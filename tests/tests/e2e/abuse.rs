@@ -506,12 +506,36 @@ async fn nobody_can_touch_another_users_objects_or_forbidden_fields() {
     );
 }
 
+/// A login through the gateway from `address` (the gateway believes this
+/// machine's `X-Forwarded-For`), with a device token when given.
+async fn login_from(
+    stack: &Stack,
+    address: &str,
+    login: &str,
+    password: &str,
+    device_token: Option<&str>,
+) -> reqwest::Response {
+    let mut body = json!({"login": login, "password": password});
+    if let Some(token) = device_token {
+        body["device_token"] = json!(token);
+    }
+    stack
+        .client
+        .post(format!("{}/api/v1/auth/login", stack.edge()))
+        .header("x-forwarded-for", address)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn password_guessing_from_many_addresses_stays_under_the_account_limit() {
     // The gateway believes X-Forwarded-For from this machine, as behind a load balancer.
     let stack = Stack::with_gateway(|config| {
         config.trusted_proxies =
             gridlink_http::TrustedProxies::parse(&["127.0.0.1".to_owned()]).unwrap();
+        config.anonymous.limit = 1_000_000;
     })
     .await;
     signup(&stack.client, &stack.auth.url, "victim").await;
@@ -519,46 +543,64 @@ async fn password_guessing_from_many_addresses_stays_under_the_account_limit() {
         .unwrap()
         .throttle
         .max_failures_per_account as usize;
+    // The owner signed in on their phone before the attack.
+    let phone: Value = login_from(&stack, "203.0.113.7", "victim", PASSWORD, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut device = phone["device_token"].as_str().unwrap().to_owned();
     let attempts = 200;
-    // Sent 25 at a time, as a guesser would: the limit must hold in parallel too.
-    let statuses: Vec<u16> = futures_util::stream::iter(0..attempts)
+    // Sent 25 at a time, as a guesser would: the limit must hold in parallel
+    // too. Meanwhile the owner signs in from the phone, again and again.
+    let guesses = futures_util::stream::iter(0..attempts)
         .map(|i| {
-            stack
-                .client
-                .post(format!("{}/api/v1/auth/login", stack.edge()))
-                .header(
-                    "x-forwarded-for",
-                    format!("198.51.{}.{}", i / 250, i % 250 + 1),
-                )
-                .json(&json!({"login": "victim", "password": format!("guess number {i}")}))
-                .send()
+            let address = format!("198.51.{}.{}", i / 250, i % 250 + 1);
+            let stack = &stack;
+            async move {
+                let password = format!("guess number {i}");
+                let response = login_from(stack, &address, "victim", &password, None).await;
+                response.status().as_u16()
+            }
         })
         .buffer_unordered(25)
-        .map(|response| response.unwrap().status().as_u16())
-        .collect()
-        .await;
+        .collect::<Vec<u16>>();
+    // Each login hands the device a new token, as OWASP's device cookies do,
+    // and the phone keeps the newest.
+    let owner = async {
+        let mut refused = 0;
+        for _ in 0..10 {
+            let response =
+                login_from(&stack, "203.0.113.7", "victim", PASSWORD, Some(&device)).await;
+            if response.status() == StatusCode::OK {
+                let body: Value = response.json().await.unwrap();
+                device = body["device_token"].as_str().unwrap().to_owned();
+            } else {
+                refused += 1;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        refused
+    };
+    let (statuses, owner_refused) = tokio::join!(guesses, owner);
     let evaluated = statuses.iter().filter(|&&s| s == 401).count();
     let throttled = statuses.iter().filter(|&&s| s == 429).count();
     let other: Vec<_> = statuses
         .iter()
         .filter(|s| !matches!(s, 401 | 429))
         .collect();
-    // Throttled, the real password is refused too until the window passes:
-    // the guesser cannot learn whether a guess was right.
-    let real = stack
-        .client
-        .post(format!("{}/api/v1/auth/login", stack.edge()))
-        .header("x-forwarded-for", "203.0.113.7")
-        .json(&json!({"login": "victim", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    // Throttled, the real password is refused too from a new device until the
+    // window passes: the guesser cannot learn whether a guess was right.
+    let new_device = login_from(&stack, "192.0.2.200", "victim", PASSWORD, None).await;
+    let no_gateway_budget = new_device.headers().get("ratelimit").is_none();
+    let new_device_status = new_device.status();
     figures::record(
         "abuse-brute-force",
         json!({
             "attempts": attempts, "client_addresses": attempts, "passwords_checked": evaluated,
-            "throttled": throttled, "documented_limit_per_window": limit,
+            "throttled": throttled, "documented_limit_per_hour": limit,
             "accepted_when_it_should_not": evaluated.saturating_sub(limit),
+            "owner_logins_from_known_device": 10, "owner_logins_refused": owner_refused,
         }),
     );
     assert!(other.is_empty(), "unexpected answers: {other:?}");
@@ -566,7 +608,58 @@ async fn password_guessing_from_many_addresses_stays_under_the_account_limit() {
         evaluated <= limit,
         "{evaluated} guesses were checked, the limit is {limit}"
     );
-    assert_eq!(real.status(), 429);
+    assert_eq!(owner_refused, 0, "the owner's known device was refused");
+    assert_eq!(new_device_status, 429);
+    assert!(
+        no_gateway_budget,
+        "the login throttle's 429 carries no gateway RateLimit"
+    );
+}
+
+#[tokio::test]
+async fn nobody_behind_a_shared_address_is_locked_out_by_the_others() {
+    let stack = Stack::with_gateway(|config| {
+        config.trusted_proxies =
+            gridlink_http::TrustedProxies::parse(&["127.0.0.1".to_owned()]).unwrap();
+        config.anonymous.limit = 1_000_000;
+    })
+    .await;
+    let per_address = auth::Config::from_env()
+        .unwrap()
+        .throttle
+        .max_failures_per_ip as usize;
+    let carrier_nat = "100.64.0.1";
+    let users: Vec<String> = (0..20).map(|i| format!("commuter{i}")).collect();
+    for name in &users {
+        signup(&stack.client, &stack.auth.url, name).await;
+    }
+    // Every commuter signs in five times, all at once, behind one address,
+    // and a few of them mistype once.
+    let logins = futures_util::stream::iter(0..users.len() * 5)
+        .map(|i| {
+            let (stack, name) = (&stack, &users[i % users.len()]);
+            async move {
+                if i % 17 == 0 {
+                    login_from(stack, carrier_nat, name, "a typo", None).await;
+                }
+                login_from(stack, carrier_nat, name, PASSWORD, None)
+                    .await
+                    .status()
+                    .as_u16()
+            }
+        })
+        .buffer_unordered(20)
+        .collect::<Vec<u16>>()
+        .await;
+    let locked_out = logins.iter().filter(|&&s| s != 200).count();
+    figures::record(
+        "abuse-shared-address",
+        json!({
+            "users_behind_one_address": users.len(), "logins": logins.len(),
+            "address_failure_budget": per_address, "bystander_lockouts": locked_out,
+        }),
+    );
+    assert_eq!(locked_out, 0, "{logins:?}");
 }
 
 #[tokio::test]

@@ -213,7 +213,7 @@ async fn every_public_route_is_reachable_through_the_gateway() {
     assert_eq!(profile["grids"][0]["links"][0]["title"], "rust");
     json_of(call(&stack, Method::DELETE, &link_path, t, None).await, 204).await;
     json_of(call(&stack, Method::DELETE, &grid_path, t, None).await, 204).await;
-    json_of(
+    let renewed = json_of(
         call(
             &stack,
             Method::PUT,
@@ -222,9 +222,45 @@ async fn every_public_route_is_reachable_through_the_gateway() {
             Some(json!({"current_password": PASSWORD, "new_password": "another long passphrase"})),
         )
         .await,
+        200,
+    )
+    .await;
+    let t = renewed["access_token"].as_str();
+    let sessions = json_of(
+        call(&stack, Method::GET, "/api/v1/auth/sessions", t, None).await,
+        200,
+    )
+    .await;
+    let current = sessions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap();
+    let session_path = format!("/api/v1/auth/sessions/{}", current["id"].as_str().unwrap());
+    json_of(
+        call(&stack, Method::DELETE, "/api/v1/auth/sessions", t, None).await,
         204,
     )
     .await;
+    json_of(
+        call(&stack, Method::DELETE, &session_path, t, None).await,
+        204,
+    )
+    .await;
+    let login = json_of(
+        call(
+            &stack,
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "alice", "password": "another long passphrase"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let t = login["access_token"].as_str();
     json_of(
         call(
             &stack,

@@ -10,3 +10,4 @@ mod crashes;
 mod events;
 mod faults;
 mod gateway;
+mod sessions;

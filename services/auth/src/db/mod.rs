@@ -1,6 +1,8 @@
 //! Every query the auth service runs, in one place.
 
+pub mod devices;
 pub mod erasures;
+pub mod identities;
 pub mod schema;
 pub mod sessions;
 pub mod throttle;

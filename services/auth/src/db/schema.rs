@@ -15,15 +15,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        slug -> Text,
+        user_id -> BigInt,
+        client -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> BigInt,
-        user_id -> BigInt,
-        family_id -> Uuid,
         token_hash -> Bytea,
         issued_at -> Timestamptz,
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
-        revoked_at -> Nullable<Timestamptz>,
+        session_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    retired_identities (digest) {
+        digest -> Bytea,
+        retired_until -> Timestamptz,
     }
 }
 
@@ -42,8 +70,10 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens);
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(devices -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, refresh_tokens, devices);
 
 #[diesel::declare_sql_function]
 extern "SQL" {

@@ -2,11 +2,11 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use gridlink_db::DbError;
-use gridlink_events::UserDeleted;
-use gridlink_ids::{UserId, Username};
+use gridlink_events::{SessionsRevoked, UserDeleted};
+use gridlink_ids::{SessionId, UserId, Username};
 
 use super::Conn;
-use super::schema::{deleted_users, lower, users};
+use super::schema::{deleted_users, lower, sessions, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -81,13 +81,37 @@ pub async fn find_by_login(conn: &mut Conn, login: &str) -> Result<Option<User>,
         .optional()?)
 }
 
-pub async fn find_by_id(conn: &mut Conn, id: &UserId) -> Result<Option<User>, DbError> {
-    Ok(users::table
+/// Why a signed-in request has no live account behind it.
+pub enum NotSignedIn {
+    AccountGone,
+    SessionEnded,
+}
+
+/// The user of a live session: checked here, exactly, as well as by the
+/// verifier's revocation list (which may lag by the event's trip).
+pub async fn find_in_session(
+    conn: &mut Conn,
+    id: &UserId,
+    sid: &SessionId,
+) -> Result<Result<User, NotSignedIn>, DbError> {
+    let user: Option<(User, Option<i64>)> = users::table
+        .left_join(
+            sessions::table.on(sessions::user_id
+                .eq(users::id)
+                .and(sessions::slug.eq(sid))
+                .and(sessions::revoked_at.is_null())
+                .and(sessions::expires_at.gt(diesel::dsl::now))),
+        )
         .filter(users::slug.eq(id))
-        .select(User::as_select())
+        .select((User::as_select(), sessions::id.nullable()))
         .first(conn)
         .await
-        .optional()?)
+        .optional()?;
+    Ok(match user {
+        None => Err(NotSignedIn::AccountGone),
+        Some((_, None)) => Err(NotSignedIn::SessionEnded),
+        Some((user, Some(_))) => Ok(user),
+    })
 }
 
 pub async fn find_by_username(
@@ -140,20 +164,17 @@ pub async fn set_password_hash(conn: &mut Conn, id: i64, hash: &str) -> Result<(
     Ok(())
 }
 
-/// Changes the password and revokes every refresh token of the user, atomically.
-pub async fn change_password(conn: &mut Conn, id: i64, hash: &str) -> Result<(), DbError> {
-    let hash = hash.to_owned();
-    conn.transaction::<_, DbError, _>(async move |conn| {
-        set_password_hash(conn, id, &hash).await?;
-        super::sessions::revoke_all_for_user(conn, id).await
-    })
-    .await
-}
-
-/// Deletes the user (their refresh tokens go with them), keeps a tombstone of
-/// the public id, and writes `user.deleted` to the outbox, all in one
-/// transaction: the event exists exactly when the deletion committed.
-pub async fn delete(conn: &mut Conn, user: &User) -> Result<UserDeleted, DbError> {
+/// Deletes the user (their sessions and devices go with them), keeps a
+/// tombstone of the public id, holds the username and email back (`retired`,
+/// until `retired_until`), and writes `user.sessions_revoked` (every session)
+/// and `user.deleted` to the outbox, all in one transaction: the events exist
+/// exactly when the deletion committed.
+pub async fn delete(
+    conn: &mut Conn,
+    user: &User,
+    retired: &[Vec<u8>],
+    retired_until: DateTime<Utc>,
+) -> Result<UserDeleted, DbError> {
     let (id, slug) = (user.id, user.slug.clone());
     conn.transaction::<_, DbError, _>(async move |conn| {
         diesel::delete(users::table.find(id)).execute(conn).await?;
@@ -162,6 +183,9 @@ pub async fn delete(conn: &mut Conn, user: &User) -> Result<UserDeleted, DbError
             .on_conflict_do_nothing()
             .execute(conn)
             .await?;
+        super::identities::retire(conn, retired, retired_until).await?;
+        let revoked = SessionsRevoked::account(slug.clone());
+        gridlink_events::outbox::enqueue(conn, &revoked).await?;
         let event = UserDeleted::new(slug);
         gridlink_events::outbox::enqueue(conn, &event).await?;
         Ok(event)

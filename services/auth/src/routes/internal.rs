@@ -11,8 +11,9 @@ use serde::Deserialize;
 use super::users::{no_such_user, username};
 use crate::api::{ErasureStatus, PublicUser, ServiceErasure, UserBatch};
 use crate::db::users::User;
-use crate::db::{erasures, users};
+use crate::db::{erasures, sessions, users};
 use crate::state::AppState;
+use gridlink_access_token::RevocationList;
 
 const MAX_BATCH: usize = 100;
 
@@ -126,4 +127,27 @@ pub async fn erasure_status(
             .map(|(service, erased_at)| ServiceErasure { service, erased_at })
             .collect(),
     }))
+}
+
+/// The sessions that ended and the accounts deleted within the last
+/// access-token lifetime: what a token verifier reads when it (re)starts
+/// following `user.sessions_revoked`, or while the broker is down.
+#[utoipa::path(
+    tag = "internal",
+    security(("service_token" = [])),
+    responses((status = 200, body = RevocationList))
+)]
+#[get("/internal/v1/sessions/revoked")]
+pub async fn revoked_sessions(
+    _caller: InternalCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.db.conn().await?;
+    let list = sessions::revoked_since(&mut conn, revocations_since()).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Revocations older than this cannot name a live access token.
+pub fn revocations_since() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() - chrono::Duration::seconds(gridlink_access_token::MAX_TTL_SECS + 60)
 }

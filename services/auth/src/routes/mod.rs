@@ -2,8 +2,9 @@
 //! credential check, shape the answer. The layers' own errors become
 //! problem+json here and nowhere else.
 
-mod internal;
+pub(crate) mod internal;
 mod sessions;
+mod signin;
 mod users;
 
 use actix_web::HttpResponseBuilder;
@@ -17,11 +18,14 @@ use crate::passwords::HashError;
 use crate::tokens::SessionError;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(sessions::signup)
-        .service(sessions::login)
-        .service(sessions::refresh)
-        .service(sessions::logout)
-        .service(sessions::jwks)
+    cfg.service(signin::signup)
+        .service(signin::login)
+        .service(signin::refresh)
+        .service(signin::logout)
+        .service(signin::jwks)
+        .service(sessions::list_sessions)
+        .service(sessions::end_sessions)
+        .service(sessions::end_session)
         .service(users::get_me)
         .service(users::patch_me)
         .service(users::change_password)
@@ -29,7 +33,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::public_user)
         .service(internal::user_by_username)
         .service(internal::users_by_ids)
-        .service(internal::erasure_status);
+        .service(internal::erasure_status)
+        .service(internal::revoked_sessions);
 }
 
 /// An answer that carries tokens or private data: no cache may keep it.
@@ -53,7 +58,7 @@ impl From<HashError> for ApiError {
 impl From<CheckError> for ApiError {
     fn from(error: CheckError) -> Self {
         match error {
-            CheckError::Throttled { reopens } => ApiError::LoginThrottled {
+            CheckError::Throttled { reopens, .. } => ApiError::LoginThrottled {
                 detail: error.to_string(),
                 retry_after_secs: CheckError::retry_after_secs(reopens),
             },
@@ -67,6 +72,7 @@ impl From<SessionError> for ApiError {
     fn from(error: SessionError) -> Self {
         match error {
             SessionError::InvalidRefresh => ApiError::InvalidCredentials(error.to_string()),
+            SessionError::Ended => ApiError::token(gridlink_problem::TokenProblem::Revoked),
             SessionError::Db(e) => e.into(),
             SessionError::Sign(e) => ApiError::Internal(anyhow::Error::new(e)),
         }

@@ -1,178 +1,93 @@
-//! Signing up, logging in and out, refreshing, and the public keys.
+//! The signed-in user's sessions: list them, end one, end the others.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CacheControl, CacheDirective};
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, delete, get, web};
 use gridlink_http::openapi::ProblemSchema;
-use gridlink_http::{Json, client_ip};
-use gridlink_ids::UserId;
+use gridlink_http::{Authenticated, Query};
+use gridlink_ids::SessionId;
 use gridlink_problem::ApiError;
 
-use crate::api::{
-    LoginRequest, PrivateUser, RefreshRequest, SignupRequest, SignupResponse, TokenPair,
-};
-use crate::credentials::{self, Attempt};
-use crate::db::sessions;
-use crate::db::users::{self, NewUser, Taken};
-use crate::domain::Signup;
-use crate::passwords::Verified;
+use super::users::account;
+use crate::api::{EndSessionsQuery, SessionList, SessionView};
+use crate::db::sessions::{self, Which};
 use crate::state::AppState;
-use crate::tokens::hash_refresh_token;
 
-fn invalid_login() -> ApiError {
-    ApiError::InvalidCredentials("invalid login or password".into())
+fn no_such_session() -> ApiError {
+    ApiError::NotFound("no such session".into())
 }
 
-/// Create an account and start a session.
+/// Your live sessions, newest first.
 #[utoipa::path(
-    tag = "auth",
-    request_body = SignupRequest,
+    tag = "sessions",
+    security(("bearer" = [])),
+    responses((status = 200, body = SessionList))
+)]
+#[get("/api/v1/auth/sessions")]
+pub async fn list_sessions(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, ApiError> {
+    let user = account(&state, &auth).await?;
+    let mut conn = state.db.conn().await?;
+    let items = sessions::live_of(&mut conn, user.id)
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.slug == auth.claims.sid,
+            id: s.slug,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            expires_at: s.expires_at,
+            client: s.client,
+        })
+        .collect();
+    Ok(super::private(StatusCode::OK).json(SessionList { items }))
+}
+
+/// End one of your sessions: its refresh token stops working at once, its
+/// access tokens at every service within a second.
+#[utoipa::path(
+    tag = "sessions",
+    security(("bearer" = [])),
+    params(("id" = SessionId, Path)),
     responses(
-        (status = 201, description = "Account created", body = SignupResponse),
-        (status = 409, description = "Username or email taken", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 204, description = "Session ended"),
+        (status = 404, description = "No live session of yours has this id", body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
-#[post("/api/v1/auth/signup")]
-pub async fn signup(
+#[delete("/api/v1/auth/sessions/{id}")]
+pub async fn end_session(
     state: web::Data<AppState>,
-    body: Json<SignupRequest>,
+    auth: Authenticated,
+    id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let signup = Signup::try_from(body.into_inner())?;
-    let password_hash = state.passwords.hash(signup.password).await?;
-    let id = UserId::generate();
+    let sid = SessionId::parse(&id).map_err(|_| no_such_session())?;
+    let user = account(&state, &auth).await?;
     let mut conn = state.db.conn().await?;
-    let user = users::insert(
-        &mut conn,
-        NewUser {
-            slug: &id,
-            username: &signup.username,
-            email: signup.email.as_str(),
-            display_name: &signup.display_name,
-            password_hash: &password_hash,
-        },
-    )
-    .await
-    .map_err(|e| match Taken::of(&e) {
-        Some(Taken::Email) => ApiError::conflict("email", "this email is already registered"),
-        Some(Taken::Username) => ApiError::conflict("username", "this username is taken"),
-        None => e.into(),
-    })?;
-    let tokens = state
-        .issuer
-        .start_session(&mut conn, user.id, &user.slug)
-        .await?;
-    tracing::info!(user.id = %user.slug, "account created");
-    Ok(super::private(StatusCode::CREATED).json(SignupResponse {
-        user: PrivateUser::from(user),
-        tokens,
-    }))
-}
-
-/// Log in with username or email. Any bad credential gets the same 401.
-#[utoipa::path(
-    tag = "auth",
-    request_body = LoginRequest,
-    responses(
-        (status = 200, description = "Logged in", body = TokenPair),
-        (status = 401, description = "Invalid credentials", body = ProblemSchema, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts for this account or client; see Retry-After", body = ProblemSchema, content_type = "application/problem+json"),
-    )
-)]
-#[post("/api/v1/auth/login")]
-pub async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: Json<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    // No account has such a login; PostgreSQL text cannot even hold a NUL.
-    if body.login.len() > 254 || body.login.chars().any(char::is_control) {
-        return Err(invalid_login());
+    let ended = sessions::revoke(&mut conn, user.id, &user.slug, Which::One(&sid)).await?;
+    if ended.is_empty() {
+        return Err(no_such_session());
     }
-    let user = {
-        let mut conn = state.db.conn().await?;
-        users::find_by_login(&mut conn, &body.login).await?
-    };
-    let account_key = match &user {
-        Some(user) => format!("user:{}", user.slug),
-        None => format!("login:{}", body.login.to_lowercase()),
-    };
-    let attempt = Attempt::new(account_key, client_ip(&req, &state.trusted_proxies));
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let verified = credentials::check(
-        &state.db,
-        &state.passwords,
-        &state.throttle,
-        &attempt,
-        stored,
-        body.password,
-    )
-    .await?;
-
-    let (Verified::Yes { rehash }, Some(user)) = (verified, user) else {
-        return Err(invalid_login());
-    };
-    let mut conn = state.db.conn().await?;
-    if let Some(hash) = rehash {
-        users::set_password_hash(&mut conn, user.id, &hash).await?;
-    }
-    let tokens = state
-        .issuer
-        .start_session(&mut conn, user.id, &user.slug)
-        .await?;
-    Ok(super::private(StatusCode::OK).json(tokens))
-}
-
-/// Exchange a refresh token for a new pair. Refresh tokens rotate: a used one
-/// presented again revokes its whole family.
-#[utoipa::path(
-    tag = "auth",
-    request_body = RefreshRequest,
-    responses(
-        (status = 200, description = "New token pair", body = TokenPair),
-        (status = 401, description = "Invalid, expired, revoked or reused refresh token", body = ProblemSchema, content_type = "application/problem+json"),
-    )
-)]
-#[post("/api/v1/auth/refresh")]
-pub async fn refresh(
-    state: web::Data<AppState>,
-    body: Json<RefreshRequest>,
-) -> Result<HttpResponse, ApiError> {
-    if body.refresh_token.is_empty() || body.refresh_token.len() > 256 {
-        return Err(crate::tokens::SessionError::InvalidRefresh.into());
-    }
-    let mut conn = state.db.conn().await?;
-    let tokens = state.issuer.rotate(&mut conn, &body.refresh_token).await?;
-    Ok(super::private(StatusCode::OK).json(tokens))
-}
-
-/// End the session the refresh token belongs to.
-#[utoipa::path(
-    tag = "auth",
-    request_body = RefreshRequest,
-    responses((status = 204, description = "Session ended (also for unknown tokens)"))
-)]
-#[post("/api/v1/auth/logout")]
-pub async fn logout(
-    state: web::Data<AppState>,
-    body: Json<RefreshRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.db.conn().await?;
-    sessions::revoke_family_of(&mut conn, &hash_refresh_token(&body.refresh_token)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The public keys that verify access tokens.
+/// End every other session ("log out everywhere else"), or every one with
+/// `include_current=true`.
 #[utoipa::path(
-    tag = "auth",
-    responses((status = 200, description = "JSON Web Key Set", body = crate::api::Jwks))
+    tag = "sessions",
+    security(("bearer" = [])),
+    params(EndSessionsQuery),
+    responses((status = 204, description = "Sessions ended"))
 )]
-#[get("/api/v1/auth/jwks.json")]
-pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(CacheControl(vec![
-            CacheDirective::Public,
-            CacheDirective::MaxAge(300),
-        ]))
-        .json(state.issuer.keys.jwks())
+#[delete("/api/v1/auth/sessions")]
+pub async fn end_sessions(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: Query<EndSessionsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let user = account(&state, &auth).await?;
+    let keep = (!query.include_current.unwrap_or(false)).then_some(&auth.claims.sid);
+    let mut conn = state.db.conn().await?;
+    sessions::revoke(&mut conn, user.id, &user.slug, Which::AllBut(keep)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

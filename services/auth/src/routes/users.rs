@@ -1,41 +1,39 @@
 //! The signed-in user's own account, and public profiles.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, put, web};
+use actix_web::{HttpResponse, delete, get, patch, put, web};
 use gridlink_http::openapi::ProblemSchema;
-use gridlink_http::{Authenticated, Json, client_ip};
+use gridlink_http::{Authenticated, Json};
 use gridlink_ids::{At, Username};
-use gridlink_problem::ApiError;
+use gridlink_problem::{ApiError, TokenProblem};
 
 use crate::api::{
-    ChangePasswordRequest, DeleteAccountRequest, PrivateUser, PublicUser, UpdateMeRequest,
+    ChangePasswordRequest, DeleteAccountRequest, PrivateUser, PublicUser, TokenPair,
+    UpdateMeRequest,
 };
 use crate::credentials::{self, Attempt};
-use crate::db::users::{self, ProfileChanges, User};
+use crate::db::users::{self, NotSignedIn, ProfileChanges, User};
 use crate::domain::{self, ProfileUpdate};
 use crate::passwords::Verified;
 use crate::state::AppState;
 
-/// The account behind a valid access token; a deleted account is a 401, so
-/// tokens of a deleted user stop working at once.
-async fn account(state: &AppState, auth: &Authenticated) -> Result<User, ApiError> {
+/// The account behind a valid access token, in a live session: a deleted
+/// account or an ended session is a 401 here at once.
+pub(super) async fn account(state: &AppState, auth: &Authenticated) -> Result<User, ApiError> {
     let mut conn = state.db.conn().await?;
-    users::find_by_id(&mut conn, &auth.user_id)
+    users::find_in_session(&mut conn, &auth.user_id, &auth.claims.sid)
         .await?
-        .ok_or(ApiError::AccountGone)
+        .map_err(|why| match why {
+            NotSignedIn::AccountGone => ApiError::AccountGone,
+            NotSignedIn::SessionEnded => ApiError::token(TokenProblem::Revoked),
+        })
 }
 
-/// Re-checks the password of a signed-in user before a sensitive change.
-async fn confirm_password(
-    state: &AppState,
-    req: &HttpRequest,
-    user: &User,
-    password: String,
-) -> Result<(), ApiError> {
-    let attempt = Attempt::new(
-        format!("user:{}", user.slug),
-        client_ip(req, &state.trusted_proxies),
-    );
+/// Re-checks the password of a signed-in user before a sensitive change,
+/// against the user's own budget of wrong passwords: strangers failing to
+/// log in as them never block it.
+async fn confirm_password(state: &AppState, user: &User, password: String) -> Result<(), ApiError> {
+    let attempt = Attempt::reauthentication(&user.slug);
     let verified = credentials::check(
         &state.db,
         &state.passwords,
@@ -94,13 +92,14 @@ pub async fn patch_me(
     Ok(super::private(StatusCode::OK).json(PrivateUser::from(user)))
 }
 
-/// Change the password. Every refresh token of the user is revoked.
+/// Change the password. You stay signed in with the new token pair; every
+/// other session ends (its access tokens at every service within a second).
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses(
-        (status = 204, description = "Password changed; all sessions ended"),
+        (status = 200, description = "Password changed; a new token pair for this session, every other session ended", body = TokenPair),
         (status = 403, description = "Current password is wrong", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, body = ProblemSchema, content_type = "application/problem+json"),
     )
@@ -108,22 +107,27 @@ pub async fn patch_me(
 #[put("/api/v1/users/me/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
-    req: HttpRequest,
     auth: Authenticated,
     body: Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let user = account(&state, &auth).await?;
     domain::new_password(&body.new_password, &[&user.username, &user.email]).at("new_password")?;
-    confirm_password(&state, &req, &user, body.current_password).await?;
+    confirm_password(&state, &user, body.current_password).await?;
     let hash = state.passwords.hash(body.new_password).await?;
     let mut conn = state.db.conn().await?;
-    users::change_password(&mut conn, user.id, &hash).await?;
-    Ok(HttpResponse::NoContent().finish())
+    users::set_password_hash(&mut conn, user.id, &hash).await?;
+    let tokens = state
+        .issuer
+        .renew_ending_others(&mut conn, user.id, &user.slug, &auth.claims.sid)
+        .await?;
+    Ok(super::private(StatusCode::OK).json(tokens))
 }
 
-/// Delete the account. It is gone at once; every service then erases the
-/// user's data through the `user.deleted` event.
+/// Delete the account. It is gone at once (its tokens fail at every service
+/// within a second); every service then erases the user's data through the
+/// `user.deleted` event. Its username and email cannot be registered again
+/// for 30 days.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -137,14 +141,14 @@ pub async fn change_password(
 #[delete("/api/v1/users/me")]
 pub async fn delete_me(
     state: web::Data<AppState>,
-    req: HttpRequest,
     auth: Authenticated,
     body: Json<DeleteAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let user = account(&state, &auth).await?;
-    confirm_password(&state, &req, &user, body.into_inner().password).await?;
+    confirm_password(&state, &user, body.into_inner().password).await?;
+    let retired = state.identities.digests(&user.username, &user.email).both();
     let mut conn = state.db.conn().await?;
-    let event = users::delete(&mut conn, &user).await?;
+    let event = users::delete(&mut conn, &user, &retired, state.identities.until()).await?;
     tracing::info!(user.id = %user.slug, event.id = %event.event_id, "account deleted");
     Ok(HttpResponse::Accepted().finish())
 }

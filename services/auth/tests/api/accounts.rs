@@ -97,7 +97,7 @@ async fn invalid_profile_changes_are_400_and_change_nothing() {
 }
 
 #[tokio::test]
-async fn changing_the_password_revokes_every_refresh_token() {
+async fn changing_the_password_keeps_this_session_and_ends_every_other() {
     let app = spawn_app().await;
     let account = app.signup("wendy").await;
     let second: Value = app.login("wendy", PASSWORD).await.json().await.unwrap();
@@ -110,7 +110,21 @@ async fn changing_the_password_revokes_every_refresh_token() {
             &json!({"current_password": PASSWORD, "new_password": new_password}),
         )
         .await;
-    assert_eq!(response.status(), 204);
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let renewed: Value = response.json().await.unwrap();
+    // This session goes on with the new pair; its old refresh token is spent.
+    let me = app
+        .get("/api/v1/users/me", renewed["access_token"].as_str())
+        .await;
+    assert_eq!(me.status(), 200);
+    let refreshed = app
+        .post(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": renewed["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(refreshed.status(), 200);
     for refresh in [
         account.refresh_token.as_str(),
         second["refresh_token"].as_str().unwrap(),
@@ -120,6 +134,12 @@ async fn changing_the_password_revokes_every_refresh_token() {
             .await;
         problem(response, 401).await;
     }
+    // The other session's access token fails at once here.
+    let other = app
+        .get("/api/v1/users/me", second["access_token"].as_str())
+        .await;
+    let body = problem(other, 401).await;
+    assert_eq!(body["type"], "https://gridlink.dev/problems/session-ended");
     assert_eq!(app.login("wendy", PASSWORD).await.status(), 401);
     assert_eq!(app.login("wendy", new_password).await.status(), 200);
 }

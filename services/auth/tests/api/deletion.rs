@@ -64,7 +64,17 @@ async fn deleting_the_account_removes_it_at_once_and_writes_the_event() {
         .await,
         1
     );
-    assert_eq!(app.count("SELECT count(*) AS n FROM outbox").await, 1);
+    // And one user.sessions_revoked.v1 without a sid: every session ends.
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM outbox WHERE event_type = 'user.sessions_revoked.v1' \
+             AND payload->>'user_id' = '{}' AND NOT payload ? 'sid'",
+            account.id
+        ))
+        .await,
+        1
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM outbox").await, 2);
     assert_eq!(
         app.count("SELECT count(*) AS n FROM refresh_tokens").await,
         0
@@ -78,8 +88,14 @@ async fn deleting_the_account_removes_it_at_once_and_writes_the_event() {
         1
     );
 
-    // The username can be taken again by someone new.
-    app.signup("alex").await;
+    // The username is held back (30 days) so nobody takes over the profile.
+    let again = app
+        .post(
+            "/api/v1/auth/signup",
+            &json!({"username": "alex", "email": "new-alex@example.com", "password": PASSWORD}),
+        )
+        .await;
+    problem(again, 409).await;
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod internal;
 mod openapi;
 mod ops;
 mod routing;
+mod session_list;
 mod sessions;
 mod signup;
 mod throttling;

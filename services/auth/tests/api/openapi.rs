@@ -28,11 +28,12 @@ async fn every_documented_operation_is_served_and_nothing_else_is() {
         }
     }
     documented.sort();
-    assert_eq!(documented.len(), 13, "{documented:?}");
+    assert_eq!(documented.len(), 17, "{documented:?}");
     for (method, path) in &documented {
         let concrete = path
             .replace("{username}", "someone")
-            .replace("{user_id}", "us_00000000000000000000000000000000");
+            .replace("{user_id}", "us_00000000000000000000000000000000")
+            .replace("{id}", "se_00000000000000000000000000000000");
         let response = app
             .client
             .request(method.parse().unwrap(), app.url(&concrete))
@@ -53,7 +54,8 @@ async fn every_documented_operation_is_served_and_nothing_else_is() {
             if item.get(method.to_lowercase()).is_none() {
                 let concrete = path
                     .replace("{username}", "someone")
-                    .replace("{user_id}", "us_00000000000000000000000000000000");
+                    .replace("{user_id}", "us_00000000000000000000000000000000")
+                    .replace("{id}", "se_00000000000000000000000000000000");
                 let response = app
                     .client
                     .request(method.parse().unwrap(), app.url(&concrete))

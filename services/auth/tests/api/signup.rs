@@ -289,3 +289,56 @@ async fn a_taken_email_in_another_case_is_409() {
     assert_eq!(error_fields(&body), vec!["email"]);
     assert_eq!(app.count("SELECT count(*) AS n FROM users").await, 1);
 }
+
+#[tokio::test]
+async fn a_deleted_accounts_username_and_email_are_held_back_then_forgotten() {
+    let app = spawn_app().await;
+    let account = app.signup("yara").await;
+    let deleted = app
+        .send(
+            reqwest::Method::DELETE,
+            "/api/v1/users/me",
+            &account.access_token,
+            &json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(deleted.status(), 202);
+    let again = |username: &str, email: &str| {
+        let body = json!({"username": username, "email": email, "password": PASSWORD});
+        let app = &app;
+        async move { app.post("/api/v1/auth/signup", &body).await }
+    };
+    let body = problem(again("YARA", "new@example.com").await, 409).await;
+    assert_eq!(error_fields(&body), ["username"]);
+    let body = problem(again("someone_else", "Yara@Example.com").await, 409).await;
+    assert_eq!(error_fields(&body), ["email"]);
+    // Only keyed hashes are kept, for 30 days.
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM retired_identities")
+            .await,
+        2
+    );
+    let days = app
+        .count(
+            "SELECT round(extract(epoch FROM min(retired_until) - now()) / 86400)::bigint AS n \
+             FROM retired_identities",
+        )
+        .await;
+    assert_eq!(days, 30);
+    let plain = app
+        .count(
+            "SELECT count(*) AS n FROM retired_identities \
+             WHERE position('yara' in encode(digest, 'escape')) > 0",
+        )
+        .await;
+    assert_eq!(plain, 0, "no name is stored in the clear");
+    // When the hold ends the name is free again, and the hashes are gone.
+    app.sql("UPDATE retired_identities SET retired_until = now() - interval '1 second'")
+        .await;
+    assert_eq!(again("yara", "yara@example.com").await.status(), 201);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM retired_identities")
+            .await,
+        0
+    );
+}

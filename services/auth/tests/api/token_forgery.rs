@@ -5,15 +5,19 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem, spawn_app};
+use crate::helpers::{Account, TestApp, problem, spawn_app};
 
 fn b64(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(value.to_string())
 }
 
-fn claims(sub: &str) -> Value {
+/// Claims for `account`, in its real session (from its own access token).
+fn claims(account: &Account) -> Value {
+    let payload = account.access_token.split('.').nth(1).unwrap();
+    let real: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     let now = chrono::Utc::now().timestamp();
-    json!({"iss": "gridlink-auth", "aud": "gridlink", "sub": sub, "iat": now, "exp": now + 600, "jti": "t"})
+    json!({"iss": "gridlink-auth", "aud": "gridlink", "sub": account.id, "sid": real["sid"],
+           "iat": now, "exp": now + 600, "jti": "t"})
 }
 
 fn sign(app: &TestApp, header: Header, claims: &Value) -> String {
@@ -38,7 +42,7 @@ async fn assert_refused(app: &TestApp, token: &str, case: &str) {
 async fn a_correctly_signed_token_is_accepted_as_control() {
     let app = spawn_app().await;
     let account = app.signup("oscar").await;
-    let token = sign(&app, header("test-key"), &claims(&account.id));
+    let token = sign(&app, header("test-key"), &claims(&account));
     assert_eq!(
         app.get("/api/v1/users/me", Some(&token)).await.status(),
         200
@@ -55,7 +59,7 @@ async fn tampered_tokens_are_refused() {
 
     // alg: none, with and without a signature.
     let none_header = b64(&json!({"alg": "none", "typ": "at+jwt", "kid": "test-key"}));
-    let body = b64(&claims(&account.id));
+    let body = b64(&claims(&account));
     assert_refused(&app, &format!("{none_header}.{body}."), "alg none").await;
     assert_refused(
         &app,
@@ -76,7 +80,7 @@ async fn tampered_tokens_are_refused() {
     assert_refused(&app, &flipped, "flipped signature").await;
 
     // Forged claims under the original signature: become the victim.
-    let forged = format!("{}.{}.{}", parts[0], b64(&claims(&victim.id)), parts[2]);
+    let forged = format!("{}.{}.{}", parts[0], b64(&claims(&victim)), parts[2]);
     assert_refused(&app, &forged, "forged sub").await;
 
     // HS256 signed with the public key as the HMAC secret.
@@ -92,7 +96,7 @@ async fn tampered_tokens_are_refused() {
     hs.kid = Some("test-key".into());
     let confused = jsonwebtoken::encode(
         &hs,
-        &claims(&account.id),
+        &claims(&account),
         &EncodingKey::from_secret(public_x.as_bytes()),
     )
     .unwrap();
@@ -110,7 +114,7 @@ async fn tokens_with_wrong_claims_are_refused_even_when_signed_by_the_real_key()
     let now = chrono::Utc::now().timestamp();
     let mut cases = Vec::new();
     let mut with = |name: &str, key: &str, value: Value| {
-        let mut c = claims(&account.id);
+        let mut c = claims(&account);
         c[key] = value;
         cases.push((name.to_owned(), c));
     };
@@ -121,16 +125,28 @@ async fn tokens_with_wrong_claims_are_refused_even_when_signed_by_the_real_key()
     for (name, c) in &cases {
         assert_refused(&app, &sign(&app, header("test-key"), c), name).await;
     }
-    let mut no_exp = claims(&account.id);
-    no_exp.as_object_mut().unwrap().remove("exp");
-    assert_refused(&app, &sign(&app, header("test-key"), &no_exp), "no exp").await;
+    for claim in ["exp", "sid"] {
+        let mut missing = claims(&account);
+        missing.as_object_mut().unwrap().remove(claim);
+        let name = format!("no {claim}");
+        assert_refused(&app, &sign(&app, header("test-key"), &missing), &name).await;
+    }
+    // A genuine signature over a session of someone else's, or none at all.
+    let mut made_up = claims(&account);
+    made_up["sid"] = json!("se_00000000000000000000000000000000");
+    assert_refused(
+        &app,
+        &sign(&app, header("test-key"), &made_up),
+        "made-up sid",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn tokens_with_wrong_headers_are_refused() {
     let app = spawn_app().await;
     let account = app.signup("rita").await;
-    let c = claims(&account.id);
+    let c = claims(&account);
 
     assert_refused(&app, &sign(&app, header("unknown-kid"), &c), "unknown kid").await;
     let mut no_kid = header("test-key");
