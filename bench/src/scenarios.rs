@@ -390,8 +390,8 @@ impl Scenario {
                 status: Some(404),
                 what: format!("{name} not found"),
             })?;
-        let grids = target.grids.public_grids(&user.id).await?;
-        let slugs: Vec<gridlink_ids::GridSlug> = grids.into_iter().map(|g| g.slug).collect();
+        let grids = target.grids.public_grids(&user.id, None, None).await?;
+        let slugs: Vec<gridlink_ids::GridSlug> = grids.items.into_iter().map(|g| g.slug).collect();
         target
             .links
             .links_of_grids(&slugs)

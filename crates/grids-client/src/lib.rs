@@ -39,12 +39,20 @@ pub struct Grid {
     pub modified_on: DateTime<Utc>,
 }
 
-/// An owner's public grids, newest first.
+/// A page of an owner's public grids, newest first.
 #[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridList {
     pub items: Vec<Grid>,
+    /// The next page's cursor (the same as the public listing's,
+    /// `GET /api/v1/grids?owner=`); null on the last page.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub next_cursor: Option<String>,
 }
+
+/// Most public grids one page of a profile shows, and its default.
+pub const PROFILE_GRIDS_MAX: i64 = 50;
+pub const PROFILE_GRIDS_DEFAULT: i64 = 20;
 
 #[derive(Clone)]
 pub struct GridsClient {
@@ -80,13 +88,24 @@ impl GridsClient {
             .await
     }
 
-    /// An owner's public grids, newest first (at most 200): one call.
-    pub async fn public_grids(&self, owner: &UserId) -> Result<Vec<Grid>, ClientError> {
-        let list: GridList = self
-            .rest
-            .get("/internal/v1/grids", &[("owner", owner.as_str())])
-            .await?;
-        Ok(list.items)
+    /// A page of an owner's public grids, newest first: `limit` of them
+    /// (1 to [`PROFILE_GRIDS_MAX`], default [`PROFILE_GRIDS_DEFAULT`]) after
+    /// `cursor`. One call; a cursor of another listing is a 400.
+    pub async fn public_grids(
+        &self,
+        owner: &UserId,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+    ) -> Result<GridList, ClientError> {
+        let limit = limit.map(|n| n.to_string());
+        let mut query = vec![("owner", owner.as_str())];
+        if let Some(limit) = &limit {
+            query.push(("limit", limit));
+        }
+        if let Some(cursor) = cursor {
+            query.push(("cursor", cursor));
+        }
+        self.rest.get("/internal/v1/grids", &query).await
     }
 
     /// A view of this client for one incoming request: repeated lookups of the

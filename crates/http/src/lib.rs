@@ -7,6 +7,7 @@
 mod auth;
 mod client_ip;
 mod extract;
+pub mod nullable;
 mod observe;
 pub mod openapi;
 mod ops;

@@ -16,7 +16,43 @@ use serde_json::value::RawValue;
 /// Most grids one batch call may name (a profile shows at most 200 grids).
 pub const MAX_BATCH_GRIDS: usize = 200;
 
-/// A link as the public API shows it.
+/// Where a link stands in its lifecycle, derived from `enabled` and its
+/// window (`starts_at`, `ends_at`) at the moment it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum LinkState {
+    /// Shown on the public pages.
+    Live,
+    /// Hidden by its owner (whatever its window).
+    Disabled,
+    /// Its window has not opened yet.
+    Scheduled,
+    /// Its window has closed.
+    Expired,
+}
+
+impl LinkState {
+    /// The state at `now` of a link with these settings.
+    pub fn at(
+        now: DateTime<Utc>,
+        enabled: bool,
+        starts_at: Option<DateTime<Utc>>,
+        ends_at: Option<DateTime<Utc>>,
+    ) -> Self {
+        if !enabled {
+            Self::Disabled
+        } else if starts_at.is_some_and(|start| now < start) {
+            Self::Scheduled
+        } else if ends_at.is_some_and(|end| now >= end) {
+            Self::Expired
+        } else {
+            Self::Live
+        }
+    }
+}
+
+/// A link as its owner sees it. Others see only live links, in this shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = LinkView))]
 pub struct Link {
@@ -31,8 +67,77 @@ pub struct Link {
     pub height: i16,
     /// 0-based place in the grid.
     pub position: i32,
+    /// False hides the link from the public pages without deleting it.
+    pub enabled: bool,
+    /// Shown from this moment on; null for no start.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Shown until this moment; null for no end.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Pinned links come first on the public pages.
+    pub pinned: bool,
+    pub state: LinkState,
+    /// The visitors' way to the link: `/r/{slug}`, relative to the gateway.
+    pub href: String,
     pub created_on: DateTime<Utc>,
     pub modified_on: DateTime<Utc>,
+}
+
+/// A live link as the public pages show it: pinned ones first, then by
+/// position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicLink {
+    pub slug: LinkSlug,
+    pub grid: GridSlug,
+    pub title: String,
+    pub url: String,
+    /// A colour or an https image URL; null for none.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub background: Option<String>,
+    pub width: i16,
+    pub height: i16,
+    /// 0-based place in the grid (among all of its links).
+    pub position: i32,
+    /// Null for no start.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Null for no end.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub ends_at: Option<DateTime<Utc>>,
+    pub pinned: bool,
+    /// The visitors' way to the link: `/r/{slug}`, relative to the gateway.
+    pub href: String,
+    pub created_on: DateTime<Utc>,
+    pub modified_on: DateTime<Utc>,
+}
+
+/// How many public links of each grid a batch (a profile page) holds.
+pub const LINKS_PER_GRID: i64 = 50;
+
+/// The first public links of one grid, as a batch answers them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GridLinks {
+    /// At most [`LINKS_PER_GRID`], pinned first, then by position.
+    pub items: Vec<PublicLink>,
+    /// Continues through `GET /api/v1/links?grid=` (as a visitor); null
+    /// when these are all.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub next_cursor: Option<String>,
+}
+
+/// [`GridLinks`] with the links left as the service's JSON.
+#[derive(Debug, Deserialize)]
+pub struct RawGridLinks {
+    pub items: Box<RawValue>,
+    pub next_cursor: Option<String>,
+}
+
+/// The path a visitor follows to a link.
+pub fn href(slug: &LinkSlug) -> String {
+    format!("/r/{slug}")
 }
 
 #[derive(Serialize)]
@@ -72,22 +177,23 @@ impl LinksClient {
         )?))
     }
 
-    /// The live links of every grid in `grids`, in position order, keyed by
-    /// grid slug (every requested grid is a key): one call, one query.
+    /// The first public links of every grid in `grids` (see [`GridLinks`]),
+    /// keyed by grid slug (every requested grid is a key): one call, one
+    /// query.
     pub async fn links_of_grids(
         &self,
         grids: &[GridSlug],
-    ) -> Result<HashMap<GridSlug, Vec<Link>>, ClientError> {
+    ) -> Result<HashMap<GridSlug, GridLinks>, ClientError> {
         self.batch(grids).await
     }
 
     /// As [`LinksClient::links_of_grids`], with each grid's links left as the
-    /// JSON array of [`Link`]s the service sent: for callers that only pass
+    /// JSON array of [`PublicLink`]s the service sent: for callers that only pass
     /// them on, so they are neither decoded nor encoded again.
     pub async fn links_of_grids_json(
         &self,
         grids: &[GridSlug],
-    ) -> Result<HashMap<GridSlug, Box<RawValue>>, ClientError> {
+    ) -> Result<HashMap<GridSlug, RawGridLinks>, ClientError> {
         self.batch(grids).await
     }
 

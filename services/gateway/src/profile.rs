@@ -1,23 +1,29 @@
 //! GET /api/v1/profiles/{username}: a user's public page in one response, for
-//! exactly three backend calls whatever its size: the user (auth), their
-//! public grids (grids), and the live links of all those grids (links).
+//! exactly three backend calls whatever its size: the user (auth), a page of
+//! their public grids (grids), and the first live links of each (links).
+//! Its size is bounded: at most 50 grids of at most 50 links, each part with
+//! the cursor that continues it.
 
 use actix_web::{HttpRequest, HttpResponse, ResponseError, get, web};
+use gridlink_http::Query;
 use gridlink_http::openapi::ProblemSchema;
 use gridlink_ids::{GridSlug, Username};
 use gridlink_problem::{ApiError, FieldError};
 use gridlink_rest_client::ClientError;
-use serde::Serialize;
+use grids_client::PROFILE_GRIDS_MAX;
+use links_client::LINKS_PER_GRID;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use utoipa::ToSchema;
 use utoipa::openapi::schema::{AllOfBuilder, ArrayBuilder, ObjectBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::edge;
 use crate::state::{Backend, Gateway};
 
-/// A public grid with its live links: the grids service's `GridView` and a
-/// `links` array of the links service's `LinkView`, as those services send them.
+/// A public grid with its first live links: the grids service's `GridView`,
+/// a `links` array of the links service's `PublicLink`s as those services
+/// send them, and the cursor to the grid's other links.
 #[derive(Debug, Serialize)]
 pub struct ProfileGrid {
     #[serde(flatten)]
@@ -25,19 +31,34 @@ pub struct ProfileGrid {
     // The links service's own JSON, passed through without being decoded
     // and encoded again.
     pub links: Box<RawValue>,
+    pub links_next_cursor: Option<String>,
 }
 
 impl utoipa::PartialSchema for ProfileGrid {
     fn schema() -> RefOr<Schema> {
         let links = ArrayBuilder::new()
-            .items(Ref::from_schema_name("LinkView"))
-            .description(Some("The grid's live links, in position order."));
+            .items(Ref::from_schema_name("PublicLink"))
+            .max_items(Some(LINKS_PER_GRID as usize))
+            .description(Some(
+                "The grid's first live links: pinned first, then by position.",
+            ));
+        let cursor = ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                utoipa::openapi::Type::String,
+                utoipa::openapi::Type::Null,
+            ]))
+            .description(Some(
+                "The grid has more live links: pass as `cursor` to \
+                 `GET /api/v1/links?grid=` to continue. Null when `links` are all.",
+            ));
         AllOfBuilder::new()
             .item(Ref::from_schema_name("GridView"))
             .item(
                 ObjectBuilder::new()
                     .property("links", links)
-                    .required("links"),
+                    .property("links_next_cursor", cursor)
+                    .required("links")
+                    .required("links_next_cursor"),
             )
             .into()
     }
@@ -50,8 +71,22 @@ pub struct Profile {
     /// The auth service's `PublicUser`.
     #[schema(schema_with = public_user)]
     pub user: auth_client::User,
-    /// Public grids, newest first.
+    /// Public grids, newest first: at most `limit` of them.
     pub grids: Vec<ProfileGrid>,
+    /// Pass as `cursor` for the next grids; null on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProfileQuery {
+    /// Grids per page.
+    #[param(minimum = 1, maximum = 50, default = 20)]
+    pub limit: Option<i64>,
+    /// Opaque; from the previous page's `next_cursor`.
+    #[param(max_length = 1024)]
+    pub cursor: Option<String>,
 }
 
 fn public_user() -> Ref {
@@ -110,12 +145,17 @@ async fn call<T>(
     result.map_err(|e| part_failed(part, backend, &e))
 }
 
-/// A user's public profile: their public grids with each grid's live links.
+/// A user's public profile: a page of their public grids, newest first,
+/// each with its first 50 live links.
 #[utoipa::path(
     tag = "profiles",
-    params(("username" = String, Path, description = "Case-insensitive", pattern = "^[A-Za-z0-9_]{3,30}$")),
+    params(
+        ("username" = String, Path, description = "Case-insensitive", pattern = "^[A-Za-z0-9_]{3,30}$"),
+        ProfileQuery,
+    ),
     responses(
         (status = 200, body = Profile),
+        (status = 400, description = "A bad `limit` or `cursor`", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 404, description = "Unknown or deleted user", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 502, description = "A backend failed; `errors` names the part", body = ProblemSchema, content_type = "application/problem+json"),
@@ -127,12 +167,13 @@ pub async fn profile(
     req: HttpRequest,
     gateway: web::Data<Gateway>,
     username: web::Path<String>,
+    query: Query<ProfileQuery>,
 ) -> HttpResponse {
     let admitted = match edge::admit(&req, &gateway, &gateway.profile).await {
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
-    let mut response = match assemble(&gateway, &username).await {
+    let mut response = match assemble(&gateway, &username, &query).await {
         Ok(profile) => HttpResponse::Ok().json(profile),
         Err(response) => response,
     };
@@ -144,7 +185,19 @@ fn no_such_user() -> HttpResponse {
     ApiError::NotFound("no such user".into()).error_response()
 }
 
-async fn assemble(gateway: &Gateway, username: &str) -> Result<Profile, HttpResponse> {
+async fn assemble(
+    gateway: &Gateway,
+    username: &str,
+    query: &ProfileQuery,
+) -> Result<Profile, HttpResponse> {
+    if let Some(limit) = query.limit
+        && !(1..=PROFILE_GRIDS_MAX).contains(&limit)
+    {
+        return Err(
+            ApiError::invalid_field("limit", format!("must be 1 to {PROFILE_GRIDS_MAX}"))
+                .error_response(),
+        );
+    }
     let username = Username::parse(username).map_err(|_| no_such_user())?;
     let user = call(
         "user",
@@ -153,13 +206,22 @@ async fn assemble(gateway: &Gateway, username: &str) -> Result<Profile, HttpResp
     )
     .await?
     .ok_or_else(no_such_user)?;
-    let grids = call(
-        "grids",
-        &gateway.grids,
-        gateway.grids_client.public_grids(&user.id),
-    )
-    .await?;
-    let slugs: Vec<GridSlug> = grids.iter().map(|g| g.slug.clone()).collect();
+    // The cursor is the grids service's: its 400 is always about the cursor.
+    let grids = call("grids", &gateway.grids, async {
+        let page =
+            gateway
+                .grids_client
+                .public_grids(&user.id, query.limit, query.cursor.as_deref());
+        match page.await {
+            Err(ClientError::Status { status: 400, .. }) => Ok(None),
+            other => other.map(Some),
+        }
+    })
+    .await?
+    .ok_or_else(|| {
+        ApiError::invalid_field("cursor", "is not a cursor of this profile").error_response()
+    })?;
+    let slugs: Vec<GridSlug> = grids.items.iter().map(|g| g.slug.clone()).collect();
     let mut links = call(
         "links",
         &gateway.links,
@@ -169,12 +231,21 @@ async fn assemble(gateway: &Gateway, username: &str) -> Result<Profile, HttpResp
     Ok(Profile {
         user,
         grids: grids
+            .items
             .into_iter()
-            .map(|grid| ProfileGrid {
-                links: links.remove(&grid.slug).unwrap_or_else(no_links),
-                grid,
+            .map(|grid| {
+                let (links, links_next_cursor) = match links.remove(&grid.slug) {
+                    Some(of_grid) => (of_grid.items, of_grid.next_cursor),
+                    None => (no_links(), None),
+                };
+                ProfileGrid {
+                    links,
+                    links_next_cursor,
+                    grid,
+                }
             })
             .collect(),
+        next_cursor: grids.next_cursor,
     })
 }
 

@@ -70,6 +70,10 @@ pub struct ListQuery {
 pub struct OwnerQuery {
     /// The owner's user id.
     pub owner: String,
+    /// Page size, 1 to 50 (default 20).
+    pub limit: Option<i64>,
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
 }
 
 impl From<Grid> for GridView {

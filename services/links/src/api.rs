@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use chrono::Utc;
 use gridlink_ids::GridSlug;
 use gridlink_service::Page;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::db::links::Link;
 use crate::domain::{BACKGROUND_PATTERN, URL_MAX, URL_PATTERN};
 /// The wire type other services read, shared with them through the client.
-pub use links_client::Link as LinkView;
+pub use links_client::{GridLinks, Link as LinkView, LinkState, PublicLink};
 
 fn url_schema() -> utoipa::openapi::Object {
     gridlink_ids::schemas::pattern(
@@ -57,6 +58,16 @@ pub struct CreateLink {
     #[schema(minimum = 0)]
     #[serde(default, deserialize_with = "gridlink_http::whole::optional")]
     pub position: Option<i32>,
+    /// False keeps the link from the public pages (default true).
+    pub enabled: Option<bool>,
+    /// RFC 3339; shown from then on. Null or absent: no start.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub starts_at: Option<String>,
+    /// RFC 3339, after `starts_at`; shown until then. Null or absent: no end.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ends_at: Option<String>,
+    /// Pinned links come first on the public pages (default false).
+    pub pinned: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -79,6 +90,16 @@ pub struct UpdateLink {
     #[schema(minimum = 0)]
     #[serde(default, deserialize_with = "gridlink_http::whole::optional")]
     pub position: Option<i32>,
+    pub enabled: Option<bool>,
+    /// RFC 3339; null removes the start.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(default, deserialize_with = "gridlink_http::nullable::field")]
+    pub starts_at: Option<Option<String>>,
+    /// RFC 3339, after the start; null removes the end.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(default, deserialize_with = "gridlink_http::nullable::field")]
+    pub ends_at: Option<Option<String>>,
+    pub pinned: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -141,13 +162,15 @@ pub struct BatchRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchResponse {
-    /// Every requested grid, with its live links in order (empty when none).
-    pub grids: HashMap<GridSlug, Vec<LinkView>>,
+    /// Every requested grid, with its first public links (none: empty).
+    pub grids: HashMap<GridSlug, GridLinks>,
 }
 
 impl From<Link> for LinkView {
     fn from(l: Link) -> Self {
         Self {
+            state: l.state(Utc::now()),
+            href: links_client::href(&l.slug),
             slug: l.slug,
             grid: l.grid,
             title: l.title,
@@ -156,6 +179,31 @@ impl From<Link> for LinkView {
             width: l.width,
             height: l.height,
             position: l.position.unwrap_or_default(),
+            enabled: l.enabled,
+            starts_at: l.starts_at,
+            ends_at: l.ends_at,
+            pinned: l.pinned,
+            created_on: l.created_on,
+            modified_on: l.modified_on,
+        }
+    }
+}
+
+impl From<Link> for PublicLink {
+    fn from(l: Link) -> Self {
+        Self {
+            href: links_client::href(&l.slug),
+            slug: l.slug,
+            grid: l.grid,
+            title: l.title,
+            url: l.url,
+            background: l.background,
+            width: l.width,
+            height: l.height,
+            position: l.position.unwrap_or_default(),
+            starts_at: l.starts_at,
+            ends_at: l.ends_at,
+            pinned: l.pinned,
             created_on: l.created_on,
             modified_on: l.modified_on,
         }

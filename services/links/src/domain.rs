@@ -1,5 +1,6 @@
 //! Link fields as the service trusts them, parsed from the request bodies.
 
+use chrono::{DateTime, Utc};
 use gridlink_ids::{All, At, GridSlug, Invalid, Line, LinkSlug, optional};
 
 use crate::api::{CreateLink, ReorderLinks, UpdateLink};
@@ -156,6 +157,23 @@ pub fn position(value: i32) -> Result<i32, String> {
     }
 }
 
+/// A moment of a link's window, in RFC 3339 (any offset; kept in UTC).
+pub fn moment(raw: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|_| "must be an RFC 3339 date and time, like 2026-12-01T09:00:00Z".into())
+}
+
+/// A window must end after it starts.
+fn window(starts_at: Option<DateTime<Utc>>, ends_at: Option<DateTime<Utc>>) -> Result<(), Invalid> {
+    match (starts_at, ends_at) {
+        (Some(start), Some(end)) if end <= start => {
+            Err(Invalid::field("ends_at", "must be after starts_at"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// What a search looks for: one line of words and operators.
 pub type SearchQuery = Line<QUERY_MAX>;
 
@@ -169,13 +187,17 @@ pub struct LinkInput {
     pub height: i16,
     /// Where it goes; last when absent.
     pub position: Option<i32>,
+    pub enabled: bool,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub pinned: bool,
 }
 
 impl TryFrom<CreateLink> for LinkInput {
     type Error = Invalid;
 
     fn try_from(body: CreateLink) -> Result<Self, Invalid> {
-        let (title, url, background, width, height, position, grid) = (
+        let (title, url, background, width, height, position, grid, starts_at, ends_at) = (
             Title::parse(&body.title).at("title"),
             LinkUrl::parse(&body.url).at("url"),
             Background::parse(body.background.as_deref().unwrap_or("")).at("background"),
@@ -183,8 +205,11 @@ impl TryFrom<CreateLink> for LinkInput {
             cells(body.height.unwrap_or(1)).at("height"),
             optional(body.position, position).at("position"),
             GridSlug::parse(&body.grid).at("grid"),
+            optional(body.starts_at.as_deref(), moment).at("starts_at"),
+            optional(body.ends_at.as_deref(), moment).at("ends_at"),
         )
             .all()?;
+        window(starts_at, ends_at)?;
         Ok(Self {
             grid,
             title,
@@ -193,6 +218,10 @@ impl TryFrom<CreateLink> for LinkInput {
             width,
             height,
             position,
+            enabled: body.enabled.unwrap_or(true),
+            starts_at,
+            ends_at,
+            pinned: body.pinned.unwrap_or(false),
         })
     }
 }
@@ -207,21 +236,36 @@ pub struct LinkUpdate {
     pub height: Option<i16>,
     /// Moves the link there (clamped to the last place).
     pub move_to: Option<i32>,
+    pub enabled: Option<bool>,
+    /// `Some(None)` removes the start (or end) of the window.
+    pub starts_at: Option<Option<DateTime<Utc>>>,
+    pub ends_at: Option<Option<DateTime<Utc>>>,
+    pub pinned: Option<bool>,
 }
 
 impl TryFrom<UpdateLink> for LinkUpdate {
     type Error = Invalid;
 
     fn try_from(body: UpdateLink) -> Result<Self, Invalid> {
-        let (title, url, background, width, height, move_to) = (
+        let clearable = |value: Option<Option<String>>| match value {
+            None => Ok(None),
+            Some(None) => Ok(Some(None)),
+            Some(Some(raw)) => moment(&raw).map(|at| Some(Some(at))),
+        };
+        let (title, url, background, width, height, move_to, starts_at, ends_at) = (
             optional(body.title.as_deref(), Title::parse).at("title"),
             optional(body.url.as_deref(), LinkUrl::parse).at("url"),
             optional(body.background.as_deref(), Background::parse).at("background"),
             optional(body.width, cells).at("width"),
             optional(body.height, cells).at("height"),
             optional(body.position, position).at("position"),
+            clearable(body.starts_at).at("starts_at"),
+            clearable(body.ends_at).at("ends_at"),
         )
             .all()?;
+        // A window given whole is checked here; one end against the stored
+        // other end is checked by the database.
+        window(starts_at.flatten(), ends_at.flatten())?;
         Ok(Self {
             title,
             url,
@@ -229,6 +273,10 @@ impl TryFrom<UpdateLink> for LinkUpdate {
             width,
             height,
             move_to,
+            enabled: body.enabled,
+            starts_at,
+            ends_at,
+            pinned: body.pinned,
         })
     }
 }
@@ -344,6 +392,26 @@ mod tests {
     fn an_internationalised_name_must_be_valid_punycode() {
         assert!(LinkUrl::parse("https://xn--bcher-kva.ch/").is_ok());
         assert!(LinkUrl::parse("https://xn--a.com/").is_err());
+    }
+
+    #[test]
+    fn a_window_is_rfc_3339_and_ends_after_it_starts() {
+        assert_eq!(
+            moment("2026-12-01T10:00:00+01:00").unwrap(),
+            moment("2026-12-01T09:00:00Z").unwrap()
+        );
+        for bad in [
+            "2026-12-01",
+            "tomorrow",
+            "2026-12-01 09:00",
+            "2026-13-01T00:00:00Z",
+        ] {
+            assert!(moment(bad).is_err(), "{bad}");
+        }
+        let at = |raw| Some(moment(raw).unwrap());
+        assert!(window(at("2026-12-01T09:00:00Z"), at("2026-12-02T09:00:00Z")).is_ok());
+        assert!(window(at("2026-12-01T09:00:00Z"), at("2026-12-01T09:00:00Z")).is_err());
+        assert!(window(None, at("2026-12-01T09:00:00Z")).is_ok());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use gridlink_e2e::accounts::{create_grid, create_link};
 use gridlink_e2e::figures;
 use gridlink_e2e::proxy::Proxy;
 use gridlink_e2e::stack::Stack;
-use gridlink_test_support::{PASSWORD, TestTokens, User, signup};
+use gridlink_test_support::{PASSWORD, TestTokens, User, problem, signup};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -741,7 +741,7 @@ async fn the_profile_page_costs_three_backend_calls_whatever_its_size() {
             call(
                 &stack,
                 Method::GET,
-                &format!("/api/v1/profiles/{}", user.username.to_uppercase()),
+                &format!("/api/v1/profiles/{}?limit=50", user.username.to_uppercase()),
                 None,
                 None,
             )
@@ -749,6 +749,7 @@ async fn the_profile_page_costs_three_backend_calls_whatever_its_size() {
             200,
         )
         .await;
+        assert_eq!(profile["next_cursor"], Value::Null, "all on one page");
         for (service, (requests, sql)) in services.iter().zip(before) {
             let url = &service.url;
             assert_eq!(
@@ -790,6 +791,74 @@ async fn the_profile_page_costs_three_backend_calls_whatever_its_size() {
         missing.headers()["content-type"],
         "application/problem+json"
     );
+}
+
+#[tokio::test]
+async fn a_profile_comes_in_bounded_pages_with_cursors_for_the_rest() {
+    let stack = Stack::with_gateway(|_| {}).await;
+    let user = user_with_grids(&stack, "paged", 23).await;
+    let token = &user.access_token;
+    let long = create_grid(&stack, &stack.grids.url, token, "long").await;
+    for l in 0..52 {
+        create_link(
+            &stack,
+            &stack.links.url,
+            token,
+            &long,
+            &format!("long-{l:02}"),
+        )
+        .await;
+    }
+    let get = async |path: String| call(&stack, Method::GET, &path, None, None).await;
+
+    let first = json_of(get("/api/v1/profiles/paged".into()).await, 200).await;
+    let grids = first["grids"].as_array().unwrap();
+    assert_eq!(grids.len(), 20, "20 grids by default");
+    assert_eq!(grids[0]["title"], "long");
+    assert_eq!(grids[0]["links"].as_array().unwrap().len(), 50);
+    assert!(grids[1..].iter().all(|g| g["links_next_cursor"].is_null()));
+    let links_cursor = grids[0]["links_next_cursor"].as_str().unwrap();
+    let rest = json_of(
+        get(format!("/api/v1/links?grid={long}&cursor={links_cursor}")).await,
+        200,
+    )
+    .await;
+    let titles: Vec<&str> = rest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["long-50", "long-51"],
+        "the grid's other links continue there"
+    );
+
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = json_of(
+        get(format!("/api/v1/profiles/paged?cursor={cursor}")).await,
+        200,
+    )
+    .await;
+    let titles: Vec<&str> = second["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["grid 3", "grid 2", "grid 1", "grid 0"]);
+    assert_eq!(second["next_cursor"], Value::Null);
+
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=51", "limit"),
+        ("cursor=made-up", "cursor"),
+    ] {
+        let response = get(format!("/api/v1/profiles/paged?{query}")).await;
+        let body = problem(response, 400).await;
+        assert_eq!(body["errors"][0]["field"], field, "{query}");
+    }
 }
 
 #[tokio::test]

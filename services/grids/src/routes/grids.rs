@@ -77,7 +77,10 @@ pub async fn list_grids(
     };
     let pager = Pager::<i64>::new(
         &state.cursors,
-        format!("grids:{owner}:{listing:?}"),
+        match listing {
+            Listing::All => format!("grids:{owner}:All"),
+            Listing::Public => public_listing(&owner),
+        },
         query.limit,
         query.cursor.as_deref(),
     )?;
@@ -92,6 +95,12 @@ pub async fn list_grids(
     .await?;
     let page = pager.page(rows, |grid| grid.id).map(GridView::from);
     Ok(HttpResponse::Ok().json(GridPage::from(page)))
+}
+
+/// The cursor scope of an owner's public grids: the public listing and the
+/// profile's pages share it, so either's cursor continues the other.
+pub(super) fn public_listing(owner: &UserId) -> String {
+    format!("grids:{owner}:Public")
 }
 
 /// One grid. Private grids are 404 to everyone but their owner.

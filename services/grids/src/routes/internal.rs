@@ -5,15 +5,14 @@ use gridlink_http::Query;
 use gridlink_http::openapi::ProblemSchema;
 use gridlink_ids::{GridSlug, UserId};
 use gridlink_problem::ApiError;
+use gridlink_service::Pager;
 use gridlink_service_auth::InternalCaller;
+use grids_client::{PROFILE_GRIDS_DEFAULT, PROFILE_GRIDS_MAX};
 
 use super::{grid_not_found, grid_slug};
 use crate::api::{GridList, GridRef, GridView, OwnerQuery};
 use crate::db::grids::{self, Listing};
 use crate::state::AppState;
-
-/// Most public grids a profile shows.
-pub const PROFILE_GRIDS: i64 = 200;
 
 /// A live grid's owner and visibility (the links service checks writes with it).
 #[utoipa::path(
@@ -39,7 +38,8 @@ pub async fn grid_ref(
     Ok(HttpResponse::Ok().json(GridRef::from(grid)))
 }
 
-/// An owner's public grids, newest first, at most 200 (the profile page).
+/// A page of an owner's public grids, newest first (the profile page): the
+/// public listing's pages and cursors, at most 50 grids a page.
 #[utoipa::path(
     tag = "internal",
     security(("service_token" = [])),
@@ -57,9 +57,26 @@ pub async fn public_grids_of_owner(
 ) -> Result<HttpResponse, ApiError> {
     let owner =
         UserId::parse(&query.owner).map_err(|e| ApiError::invalid_field("owner", e.to_string()))?;
+    let pager = Pager::<i64>::bounded(
+        &state.cursors,
+        super::grids::public_listing(&owner),
+        query.limit,
+        query.cursor.as_deref(),
+        PROFILE_GRIDS_DEFAULT,
+        PROFILE_GRIDS_MAX,
+    )?;
     let mut conn = state.db.conn().await?;
-    let rows = grids::page(&mut conn, &owner, Listing::Public, None, PROFILE_GRIDS).await?;
+    let rows = grids::page(
+        &mut conn,
+        &owner,
+        Listing::Public,
+        pager.after().copied(),
+        pager.fetch(),
+    )
+    .await?;
+    let page = pager.page(rows, |grid| grid.id).map(GridView::from);
     Ok(HttpResponse::Ok().json(GridList {
-        items: rows.into_iter().map(GridView::from).collect(),
+        items: page.items,
+        next_cursor: page.next_cursor,
     }))
 }

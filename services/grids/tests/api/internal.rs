@@ -55,10 +55,68 @@ async fn the_public_grids_of_an_owner_come_in_one_call() {
         .map(|g| g["title"].as_str().unwrap())
         .collect();
     assert_eq!(titles, ["d", "a"]);
+    assert_eq!(list["next_cursor"], Value::Null);
     problem(
         app.get("/internal/v1/grids?owner=nope", Some(LINKS_TOKEN))
             .await,
         400,
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_profiles_grids_come_in_bounded_pages_that_continue_the_public_listing() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    for i in 0..5 {
+        app.create_grid(&alice, &format!("g{i}"), "public").await;
+    }
+    app.create_grid(&alice, "hidden", "private").await;
+    let titles = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let internal = format!("/internal/v1/grids?owner={}&limit=2", alice.id);
+    let first: Value = app
+        .get(&internal, Some(LINKS_TOKEN))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(titles(&first), ["g4", "g3"]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    // The same cursor continues the public listing a visitor reads.
+    let public: Value = app
+        .get(
+            &format!("/api/v1/grids?owner={}&limit=2&cursor={cursor}", alice.id),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(titles(&public), ["g2", "g1"]);
+    let last: Value = app
+        .get(
+            &format!(
+                "{internal}&cursor={}",
+                public["next_cursor"].as_str().unwrap()
+            ),
+            Some(LINKS_TOKEN),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(titles(&last), ["g0"]);
+    assert_eq!(last["next_cursor"], Value::Null);
+
+    for bad in ["limit=0", "limit=51", "cursor=made-up"] {
+        let path = format!("/internal/v1/grids?owner={}&{bad}", alice.id);
+        problem(app.get(&path, Some(LINKS_TOKEN)).await, 400).await;
+    }
 }

@@ -6,6 +6,7 @@ use gridlink_db::{Database, DbError, Tx};
 use gridlink_events::GridDeleted;
 use gridlink_ids::{GridSlug, LinkSlug, UserId};
 use gridlink_service::{GateGuard, Gates, UserTx, WriteError};
+use links_client::LinkState;
 
 use super::Conn;
 use super::schema::links;
@@ -29,6 +30,29 @@ pub struct Link {
     pub position: Option<i32>,
     pub created_on: DateTime<Utc>,
     pub modified_on: DateTime<Utc>,
+    pub enabled: bool,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub pinned: bool,
+}
+
+impl Link {
+    /// Where it stands in its lifecycle at `now`.
+    pub fn state(&self, now: DateTime<Utc>) -> LinkState {
+        LinkState::at(now, self.enabled, self.starts_at, self.ends_at)
+    }
+}
+
+/// "Live" in this module means not deleted; "public" means shown to
+/// visitors: live, enabled, and now inside its window.
+#[diesel::dsl::auto_type]
+fn public() -> _ {
+    let now: diesel::dsl::now = diesel::dsl::now;
+    links::is_deleted
+        .eq(false)
+        .and(links::enabled.eq(true))
+        .and(links::starts_at.is_null().or(links::starts_at.le(now)))
+        .and(links::ends_at.is_null().or(links::ends_at.gt(now)))
 }
 
 #[derive(Debug, QueryableByName)]
@@ -48,6 +72,11 @@ struct Changes<'a> {
     background: Option<Option<&'a str>>,
     width: Option<i16>,
     height: Option<i16>,
+    enabled: Option<bool>,
+    /// `Some(None)` removes the start (or end) of the window.
+    starts_at: Option<Option<DateTime<Utc>>>,
+    ends_at: Option<Option<DateTime<Utc>>>,
+    pinned: Option<bool>,
 }
 
 /// Why a write to a grid's links was refused.
@@ -60,6 +89,9 @@ pub enum LinkWriteError {
     /// The link was deleted while the write waited for the grid.
     #[error("no such link")]
     Gone,
+    /// The change would end the link's window before it starts.
+    #[error("must be after starts_at")]
+    WindowReversed,
     #[error("must list every link of the grid exactly once")]
     NotEveryLink,
     /// Other writes to the same grid held it for the whole wait.
@@ -76,7 +108,13 @@ impl From<DbError> for LinkWriteError {
 impl From<diesel::result::Error> for LinkWriteError {
     #[track_caller]
     fn from(error: diesel::result::Error) -> Self {
-        Self::Write(WriteError::from(error))
+        match &error {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::CheckViolation,
+                info,
+            ) if info.constraint_name() == Some("links_window_order") => Self::WindowReversed,
+            _ => Self::Write(WriteError::from(error)),
+        }
     }
 }
 
@@ -195,6 +233,34 @@ pub async fn find_live(conn: &mut Conn, slug: &LinkSlug) -> Result<Option<Link>,
         .optional()?)
 }
 
+/// A page of a grid's public links, pinned first and then by position,
+/// after the (pinned, position) `after`: what visitors see.
+pub async fn public_page(
+    conn: &mut Conn,
+    grid: &GridSlug,
+    after: Option<(bool, i32)>,
+    limit: i64,
+) -> Result<Vec<Link>, DbError> {
+    let mut query = links::table
+        .filter(links::grid.eq(grid))
+        .filter(public())
+        .select(Link::as_select())
+        .order((links::pinned.desc(), links::position.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((pinned, position)) = after {
+        // Pinned links come first: after a pinned one come the later pinned
+        // ones and every unpinned one.
+        let later_in_group = links::pinned.eq(pinned).and(links::position.gt(position));
+        query = if pinned {
+            query.filter(later_in_group.or(links::pinned.eq(false)))
+        } else {
+            query.filter(later_in_group)
+        };
+    }
+    Ok(query.load(conn).await?)
+}
+
 /// A page of a grid's live links in position order, after position `after`.
 pub async fn page(
     conn: &mut Conn,
@@ -215,15 +281,29 @@ pub async fn page(
     Ok(query.load(conn).await?)
 }
 
-/// The live links of many grids, ordered by grid and position: one statement.
-pub async fn of_grids(conn: &mut Conn, grids: &[GridSlug]) -> Result<Vec<Link>, DbError> {
-    Ok(links::table
-        .filter(links::grid.eq_any(grids))
-        .filter(links::is_deleted.eq(false))
-        .select(Link::as_select())
-        .order((links::grid.asc(), links::position.asc()))
-        .load(conn)
-        .await?)
+/// The first `per_grid` public links of each of `grids`, and one more of
+/// each that has more, ordered by grid, pinned first, then by position: one
+/// statement. (Its filter is [`public`], said in SQL.)
+pub async fn public_heads(
+    conn: &mut Conn,
+    grids: &[GridSlug],
+    per_grid: i64,
+) -> Result<Vec<Link>, DbError> {
+    Ok(diesel::sql_query(
+        "SELECT id, slug, grid, owner, title, url, background, width, height, position, \
+                created_on, modified_on, enabled, starts_at, ends_at, pinned \
+         FROM (SELECT l.*, row_number() OVER (PARTITION BY grid ORDER BY pinned DESC, position) AS n \
+               FROM links l \
+               WHERE grid = ANY($1) AND NOT is_deleted AND enabled \
+                 AND (starts_at IS NULL OR starts_at <= now()) \
+                 AND (ends_at IS NULL OR ends_at > now())) ranked \
+         WHERE n <= $2 \
+         ORDER BY grid, pinned DESC, position",
+    )
+    .bind::<Array<Text>, _>(grids)
+    .bind::<BigInt, _>(per_grid + 1)
+    .load(conn)
+    .await?)
 }
 
 /// Why a search could not run.
@@ -248,7 +328,7 @@ pub async fn search(
 ) -> Result<Vec<SearchHit>, SearchError> {
     diesel::sql_query(
         "SELECT id, slug, grid, owner, title, url, background, width, height, position, \
-                created_on, modified_on, rank \
+                created_on, modified_on, enabled, starts_at, ends_at, pinned, rank \
          FROM (SELECT l.*, ts_rank(l.search, q) AS rank \
                FROM links l, websearch_to_tsquery('simple', $2) q \
                WHERE l.owner = $1 AND NOT l.is_deleted AND l.search @@ q) hits \
@@ -308,6 +388,10 @@ pub async fn insert(
             links::width.eq(link.width),
             links::height.eq(link.height),
             links::position.eq(at),
+            links::enabled.eq(link.enabled),
+            links::starts_at.eq(link.starts_at),
+            links::ends_at.eq(link.ends_at),
+            links::pinned.eq(link.pinned),
         ))
         .returning(Link::as_returning())
         .get_result(&mut *tx)
@@ -359,6 +443,10 @@ pub async fn update(
         background: update.background.as_ref().map(|b| b.as_deref()),
         width: update.width,
         height: update.height,
+        enabled: update.enabled,
+        starts_at: update.starts_at,
+        ends_at: update.ends_at,
+        pinned: update.pinned,
     };
     let updated = diesel::update(links::table.find(link.id))
         .set((

@@ -17,5 +17,9 @@ diesel::table! {
         modified_on -> Timestamptz,
         is_deleted -> Bool,
         deleted_on -> Nullable<Timestamptz>,
+        enabled -> Bool,
+        starts_at -> Nullable<Timestamptz>,
+        ends_at -> Nullable<Timestamptz>,
+        pinned -> Bool,
     }
 }

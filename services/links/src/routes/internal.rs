@@ -6,16 +6,20 @@ use actix_web::{HttpResponse, post, web};
 use gridlink_http::Json;
 use gridlink_ids::GridSlug;
 use gridlink_problem::ApiError;
+use gridlink_service::Pager;
 use gridlink_service_auth::InternalCaller;
+use links_client::LINKS_PER_GRID;
 
-use crate::api::{BatchRequest, BatchResponse, LinkView};
-use crate::db::links;
+use super::public_listing;
+use crate::api::{BatchRequest, BatchResponse, GridLinks, PublicLink};
+use crate::db::links::{self, Link};
 use crate::state::AppState;
 
 pub const MAX_BATCH_GRIDS: usize = 200;
 
-/// The live links of many grids in one call and one query (the gateway's
-/// profile page). A read, sent as POST because the list can be long.
+/// The first public links of many grids in one call and one query (the
+/// gateway's profile page), each with the cursor that continues it. A read,
+/// sent as POST because the list can be long.
 #[utoipa::path(
     tag = "internal",
     security(("service_token" = [])),
@@ -41,15 +45,37 @@ pub async fn links_of_grids(
         .map(|g| GridSlug::parse(g))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::invalid_field("grids", e.to_string()))?;
-    let mut by_grid: HashMap<GridSlug, Vec<LinkView>> =
+    let mut by_grid: HashMap<GridSlug, Vec<Link>> =
         grids.iter().map(|g| (g.clone(), Vec::new())).collect();
     if !grids.is_empty() {
         let mut conn = state.db.conn().await?;
-        for link in links::of_grids(&mut conn, &grids).await? {
+        for link in links::public_heads(&mut conn, &grids, LINKS_PER_GRID).await? {
             if let Some(list) = by_grid.get_mut(&link.grid) {
-                list.push(LinkView::from(link));
+                list.push(link);
             }
         }
     }
-    Ok(HttpResponse::Ok().json(BatchResponse { grids: by_grid }))
+    let mut answer = HashMap::with_capacity(by_grid.len());
+    for (grid, rows) in by_grid {
+        // The visitors' listing of the grid, whose cursor continues it.
+        let pager = Pager::<(bool, i32)>::bounded(
+            &state.cursors,
+            public_listing(&grid),
+            None,
+            None,
+            LINKS_PER_GRID,
+            LINKS_PER_GRID,
+        )?;
+        let page = pager
+            .page(rows, |link| {
+                (link.pinned, link.position.unwrap_or_default())
+            })
+            .map(PublicLink::from);
+        let links = GridLinks {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        };
+        answer.insert(grid, links);
+    }
+    Ok(HttpResponse::Ok().json(BatchResponse { grids: answer }))
 }

@@ -44,7 +44,8 @@ pub async fn create_link(
         .json(LinkView::from(link)))
 }
 
-/// One link. Links of private grids are 404 to everyone but the owner.
+/// One link. Links of private grids, and links that are not live (disabled,
+/// scheduled, expired), are 404 to everyone but the owner.
 #[utoipa::path(
     security((), ("bearer" = [])),
     tag = "links",
@@ -64,8 +65,9 @@ pub async fn get_link(
     Ok(HttpResponse::Ok().json(LinkView::from(link)))
 }
 
-/// A grid's links by position (`grid=`), or a ranked full-text search over
-/// your own links (`q=`).
+/// A grid's links (`grid=`): the owner gets every link by position, with its
+/// `state`; everyone else the live ones, pinned first, then by position. Or
+/// a ranked full-text search over your own links (`q=`).
 #[utoipa::path(
     security((), ("bearer" = [])),
     tag = "links",
@@ -107,22 +109,38 @@ async fn grid_page(
     viewer: Option<&UserId>,
     query: &ListQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let pager = Pager::<i32>::new(
-        &state.cursors,
-        format!("grid:{grid}"),
-        query.limit,
-        query.cursor.as_deref(),
-    )?;
     let grids = state.grids.scoped();
-    visible_grid(&grids, grid, viewer)
+    let grid_ref = visible_grid(&grids, grid, viewer)
         .await?
         .ok_or_else(grid_not_found)?;
-    let mut conn = state.db.conn().await?;
-    let rows = links::page(&mut conn, grid, pager.after().copied(), pager.fetch()).await?;
-    let page = pager
-        .page(rows, |link| link.position.unwrap_or_default())
-        .map(LinkView::from);
-    Ok(HttpResponse::Ok().json(LinkPage::from(page)))
+    let page = if viewer == Some(&grid_ref.owner) {
+        // The owner: every link, by position.
+        let pager = Pager::<i32>::new(
+            &state.cursors,
+            format!("grid:{grid}"),
+            query.limit,
+            query.cursor.as_deref(),
+        )?;
+        let mut conn = state.db.conn().await?;
+        let rows = links::page(&mut conn, grid, pager.after().copied(), pager.fetch()).await?;
+        pager.page(rows, |link| link.position.unwrap_or_default())
+    } else {
+        // Everyone else: the public links, in the public pages' order, so a
+        // page's `links_next_cursor` continues here.
+        let pager = Pager::<(bool, i32)>::new(
+            &state.cursors,
+            super::public_listing(grid),
+            query.limit,
+            query.cursor.as_deref(),
+        )?;
+        let mut conn = state.db.conn().await?;
+        let rows =
+            links::public_page(&mut conn, grid, pager.after().copied(), pager.fetch()).await?;
+        pager.page(rows, |link| {
+            (link.pinned, link.position.unwrap_or_default())
+        })
+    };
+    Ok(HttpResponse::Ok().json(LinkPage::from(page.map(LinkView::from))))
 }
 
 async fn search_page(

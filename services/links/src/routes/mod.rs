@@ -10,6 +10,7 @@ use gridlink_service::dependency_failed;
 use grids_client::{GridRef, ScopedGrids};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::api::LinkState;
 use crate::db::{self, links::Link, links::LinkWriteError};
 use crate::state::AppState;
 
@@ -29,6 +30,7 @@ impl From<LinkWriteError> for ApiError {
             LinkWriteError::Write(e) => e.into(),
             LinkWriteError::GridFull => ApiError::conflict("grid", error.to_string()),
             LinkWriteError::Gone => link_not_found(),
+            LinkWriteError::WindowReversed => ApiError::invalid_field("ends_at", error.to_string()),
             // Well formed, but not the grid's links as they are now.
             LinkWriteError::NotEveryLink => ApiError::conflict("links", error.to_string()),
             LinkWriteError::Busy => ApiError::Busy {
@@ -37,6 +39,12 @@ impl From<LinkWriteError> for ApiError {
             },
         }
     }
+}
+
+/// The cursor scope of a grid's links as visitors see them: its listing and
+/// the profile's batch share it, so the batch's cursor continues the listing.
+fn public_listing(grid: &GridSlug) -> String {
+    format!("public:{grid}")
 }
 
 fn grid_not_found() -> ApiError {
@@ -88,7 +96,8 @@ async fn live_link(state: &AppState, slug: &LinkSlug) -> Result<Link, ApiError> 
         .ok_or_else(link_not_found)
 }
 
-/// A live link `viewer` may see: its grid must be live and visible to them.
+/// A live link `viewer` may see: its grid must be live and visible to them,
+/// and unless it is theirs, the link must be public (enabled, in its window).
 async fn visible_link(
     state: &AppState,
     grids: &ScopedGrids<'_>,
@@ -96,6 +105,9 @@ async fn visible_link(
     viewer: Option<&UserId>,
 ) -> Result<Link, ApiError> {
     let link = live_link(state, slug).await?;
+    if viewer != Some(&link.owner) && link.state(chrono::Utc::now()) != LinkState::Live {
+        return Err(link_not_found());
+    }
     visible_grid(grids, &link.grid, viewer)
         .await?
         .ok_or_else(link_not_found)?;

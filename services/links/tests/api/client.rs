@@ -44,6 +44,7 @@ async fn grid_refs_come_from_the_real_service_and_are_memoised_per_request() {
         "one remote fetch for three lookups in one request"
     );
 
-    let public = client.public_grids(&alice_id).await.unwrap();
-    assert!(public.is_empty(), "private grids are not public");
+    let public = client.public_grids(&alice_id, None, None).await.unwrap();
+    assert!(public.items.is_empty(), "private grids are not public");
+    assert_eq!(public.next_cursor, None);
 }

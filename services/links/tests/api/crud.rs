@@ -36,15 +36,33 @@ async fn creating_a_link_returns_201_with_defaults() {
         [
             "background",
             "created_on",
+            "enabled",
+            "ends_at",
             "grid",
             "height",
+            "href",
             "modified_on",
+            "pinned",
             "position",
             "slug",
+            "starts_at",
+            "state",
             "title",
             "url",
             "width"
         ]
+    );
+    assert_eq!(
+        (&link["enabled"], &link["pinned"], &link["state"]),
+        (&json!(true), &json!(false), &json!("live"))
+    );
+    assert_eq!(
+        (&link["starts_at"], &link["ends_at"]),
+        (&Value::Null, &Value::Null)
+    );
+    assert_eq!(
+        link["href"],
+        format!("/r/{}", link["slug"].as_str().unwrap())
     );
     let fetched: Value = app.get(&location, None).await.json().await.unwrap();
     assert_eq!(fetched, link);

@@ -130,6 +130,22 @@ impl TestApp {
             .collect()
     }
 
+    /// The profile's batch of `grids`, as the gateway asks it.
+    pub async fn batch(
+        &self,
+        grids: &[&str],
+    ) -> std::collections::HashMap<gridlink_ids::GridSlug, links_client::GridLinks> {
+        let mut settings = links_client::ClientSettings::local(&self.links.url);
+        settings.service_token = Some(gridlink_config::Secret::new(
+            gridlink_test_support::GATEWAY_TOKEN,
+        ));
+        let slugs: Vec<gridlink_ids::GridSlug> = grids.iter().map(|g| g.parse().unwrap()).collect();
+        links_client::LinksClient::new(settings)
+            .links_of_grids(&slugs)
+            .await
+            .unwrap()
+    }
+
     pub async fn sql_count(&self, query: &str) -> i64 {
         gridlink_test_support::sql::count(&self.links.db.as_ref().unwrap().url, query).await
     }

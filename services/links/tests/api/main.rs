@@ -5,6 +5,7 @@ mod client;
 mod crud;
 mod dependencies;
 mod helpers;
+mod lifecycle;
 mod openapi;
 mod ordering;
 mod ownership;

@@ -242,7 +242,13 @@ async fn the_batch_returns_the_links_of_many_grids_in_one_call() {
         .map(|g| g.parse().unwrap())
         .collect();
     let batch = client.links_of_grids(&slugs).await.unwrap();
-    let titles = |g: &str| batch[g].iter().map(|l| l.title.clone()).collect::<Vec<_>>();
+    let titles = |g: &str| {
+        batch[g]
+            .items
+            .iter()
+            .map(|l| l.title.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(titles(&g1), ["a", "b"]);
     assert_eq!(titles(&g2), ["c"]);
     assert!(titles(&empty).is_empty());
