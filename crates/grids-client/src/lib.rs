@@ -81,8 +81,17 @@ impl GridsClient {
         &self.rest
     }
 
-    /// A live grid's owner and visibility; `None` when unknown or deleted.
+    /// A live grid's owner and visibility (read from [`GridsClient::grid`]'s
+    /// answer); `None` when unknown or deleted.
     pub async fn grid_ref(&self, slug: &GridSlug) -> Result<Option<GridRef>, ClientError> {
+        self.rest
+            .get_optional(&format!("/internal/v1/grids/{slug}"), &[])
+            .await
+    }
+
+    /// A live grid, whatever its visibility (the caller decides who may see
+    /// it); `None` when unknown or deleted.
+    pub async fn grid(&self, slug: &GridSlug) -> Result<Option<Grid>, ClientError> {
         self.rest
             .get_optional(&format!("/internal/v1/grids/{slug}"), &[])
             .await

@@ -4,10 +4,12 @@
 //! isolates failing upstreams with circuit breakers, never routes /internal,
 //! and assembles the profile page from three backend calls.
 
+mod assembly;
 mod breaker;
 pub mod config;
 mod docs;
 mod edge;
+mod grid_page;
 mod path;
 mod profile;
 mod proxy;
@@ -70,6 +72,10 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .find("/api/v1/profiles/{username}", &Method::GET)
         .cloned()
         .expect("the public contract has the profile page");
+    let grid_page = routes
+        .find("/api/v1/grids/{slug}/page", &Method::GET)
+        .cloned()
+        .expect("the public contract has the grid page");
     let auth = backend("auth", &config.auth, &config, &circuits);
     let grids = backend("grids", &config.grids, &config, &circuits);
     let links = backend("links", &config.links, &config, &circuits);
@@ -95,6 +101,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         trusted_proxies: config.trusted_proxies.clone(),
         rate_limited,
         profile,
+        grid_page,
     });
     let cors = web::Data::new(edge::Cors(config.cors_origins.clone()));
     let table = routes.table();
@@ -105,6 +112,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             cfg.service(
                 web::scope("")
                     .service(profile::profile)
+                    .service(grid_page::grid_page)
                     .service(docs::openapi_json)
                     .service(docs::docs_page)
                     .configure(|cfg| routes.register(cfg))

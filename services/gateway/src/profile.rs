@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, get, web};
 use gridlink_http::Query;
 use gridlink_http::openapi::ProblemSchema;
 use gridlink_ids::{GridSlug, Username};
-use gridlink_problem::{ApiError, FieldError};
+use gridlink_problem::ApiError;
 use gridlink_rest_client::ClientError;
 use grids_client::PROFILE_GRIDS_MAX;
 use links_client::LINKS_PER_GRID;
@@ -18,8 +18,9 @@ use utoipa::openapi::schema::{AllOfBuilder, ArrayBuilder, ObjectBuilder, Schema}
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::assembly::call;
 use crate::edge;
-use crate::state::{Backend, Gateway};
+use crate::state::Gateway;
 
 /// A public grid with its first live links: the grids service's `GridView`,
 /// a `links` array of the links service's `PublicLink`s as those services
@@ -91,58 +92,6 @@ pub struct ProfileQuery {
 
 fn public_user() -> Ref {
     Ref::from_schema_name("PublicUser")
-}
-
-/// A failed part of the profile, said as the problem's `errors`.
-fn part_failed(part: &str, backend: &Backend, error: &ClientError) -> HttpResponse {
-    let detail = format!(
-        "the profile's {part} could not be loaded from the {} service",
-        backend.name
-    );
-    let problem = match error {
-        ClientError::Timeout { .. } => ApiError::GatewayTimeout(detail),
-        ClientError::Unreachable { .. } => ApiError::unavailable(detail),
-        _ => ApiError::BadGateway(detail),
-    };
-    problem
-        .with_errors(vec![FieldError::new(part, error.to_string())])
-        .error_response()
-}
-
-fn circuit_open(part: &str, backend: &Backend, wait: std::time::Duration) -> HttpResponse {
-    ApiError::Unavailable {
-        detail: format!(
-            "the profile's {part} are unavailable: the {} service is failing",
-            backend.name
-        ),
-        retry_after_secs: Some(wait.as_secs().max(1)),
-    }
-    .with_errors(vec![FieldError::new(part, "circuit open")])
-    .error_response()
-}
-
-/// Runs one backend call under that backend's circuit breaker.
-async fn call<T>(
-    part: &str,
-    backend: &Backend,
-    work: impl Future<Output = Result<T, ClientError>>,
-) -> Result<T, HttpResponse> {
-    let permit = backend
-        .breaker
-        .admit()
-        .map_err(|wait| circuit_open(part, backend, wait))?;
-    let result = work.await;
-    let failed = matches!(
-        &result,
-        Err(ClientError::Timeout { .. }
-            | ClientError::Unreachable { .. }
-            | ClientError::Status {
-                status: 502..=504,
-                ..
-            })
-    );
-    permit.record(!failed);
-    result.map_err(|e| part_failed(part, backend, &e))
 }
 
 /// A user's public profile: a page of their public grids, newest first,

@@ -96,7 +96,7 @@ impl Group {
 #[derive(Debug, Clone)]
 pub struct Operation {
     pub method: Method,
-    /// `None` for the gateway's own routes (the profile page).
+    /// `None` for the gateway's own routes (the profile and grid pages).
     pub upstream: Option<Upstream>,
     pub security: Security,
     pub group: Group,
@@ -128,7 +128,11 @@ impl EdgeRoutes {
                 .filter_map(|(method, operation)| {
                     let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).ok()?;
                     Some(Arc::new(Operation {
-                        upstream: Upstream::of(template),
+                        upstream: if OWN_PATHS.contains(&template.as_str()) {
+                            None
+                        } else {
+                            Upstream::of(template)
+                        },
                         security: Security::of(operation),
                         group: Group::of(&method, template),
                         method,
@@ -208,8 +212,12 @@ fn method_name(method: &Method) -> &'static str {
 
 /// The routes the gateway answers itself (OpenAPI-annotated handlers).
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(crate::profile::profile);
+    cfg.service(crate::profile::profile)
+        .service(crate::grid_page::grid_page);
 }
+
+/// The paths [`configure`] answers: never forwarded, whatever their prefix.
+const OWN_PATHS: [&str; 2] = ["/api/v1/profiles/{username}", "/api/v1/grids/{slug}/page"];
 
 #[cfg(test)]
 mod tests {
@@ -222,6 +230,16 @@ mod tests {
         "/api/v1/links/{slug}": {"get": {}},
         "/api/v1/profiles/{username}": {"get": {}}
     }}"#;
+
+    #[test]
+    fn the_own_paths_are_the_routes_the_gateway_answers_itself() {
+        let document = crate::docs::own_document();
+        let mut answered: Vec<&str> = document.paths.paths.keys().map(String::as_str).collect();
+        let mut own = OWN_PATHS.to_vec();
+        answered.sort();
+        own.sort();
+        assert_eq!(answered, own);
+    }
 
     #[test]
     fn every_operation_knows_its_upstream_security_and_group() {

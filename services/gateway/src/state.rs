@@ -40,6 +40,8 @@ pub struct Gateway {
     pub rate_limited: IntCounterVec,
     /// The profile page's operation (its security and rate-limit group).
     pub profile: Arc<crate::routes::Operation>,
+    /// The grid page's operation.
+    pub grid_page: Arc<crate::routes::Operation>,
 }
 
 impl Gateway {

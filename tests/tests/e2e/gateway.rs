@@ -862,6 +862,92 @@ async fn a_profile_comes_in_bounded_pages_with_cursors_for_the_rest() {
 }
 
 #[tokio::test]
+async fn a_grid_page_shows_a_shared_grid_with_its_owner_in_one_call() {
+    let stack = Stack::with_gateway(|_| {}).await;
+    let owner = signup(&stack.client, &stack.auth.url, "sharer").await;
+    let token = &owner.access_token;
+    let grid_of = async |visibility: &str| {
+        let response = stack
+            .client
+            .post(format!("{}/api/v1/grids", stack.grids.url))
+            .bearer_auth(token)
+            .json(&json!({"title": visibility, "visibility": visibility}))
+            .send()
+            .await
+            .unwrap();
+        let grid: Value = response.json().await.unwrap();
+        grid["slug"].as_str().unwrap().to_owned()
+    };
+    let unlisted = grid_of("unlisted").await;
+    let private = grid_of("private").await;
+    for (title, extra) in [
+        ("first", json!({})),
+        ("off", json!({"enabled": false})),
+        ("top", json!({"pinned": true})),
+    ] {
+        let mut body = json!({"grid": unlisted, "title": title, "url": "https://example.com"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let response = stack
+            .client
+            .post(format!("{}/api/v1/links", stack.links.url))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+
+    let services = [&stack.auth, &stack.grids, &stack.links];
+    let mut before = Vec::new();
+    for service in services {
+        before.push(service.requests_served(&stack.client).await);
+    }
+    let page = json_of(
+        call(
+            &stack,
+            Method::GET,
+            &format!("/api/v1/grids/{unlisted}/page"),
+            None,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    for (service, requests) in services.iter().zip(before) {
+        let served = service.requests_served(&stack.client).await - requests;
+        assert_eq!(served, 1, "one call to {}", service.url);
+    }
+    assert_eq!(page["grid"]["slug"], unlisted.as_str());
+    assert_eq!(page["owner"]["username"], "sharer");
+    assert!(page["owner"].get("email").is_none(), "the public user only");
+    let titles: Vec<&str> = page["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["top", "first"], "live links, pinned first");
+    assert_eq!(page["links_next_cursor"], Value::Null);
+
+    // Private grids have no page, not even for their owner; nor do made-up ones.
+    for slug in [private.as_str(), "gr_nosuchgrid000000000000", "not-a-slug"] {
+        let response = call(
+            &stack,
+            Method::GET,
+            &format!("/api/v1/grids/{slug}/page"),
+            Some(token),
+            None,
+        )
+        .await;
+        problem(response, 404).await;
+    }
+}
+
+#[tokio::test]
 async fn a_failing_backend_is_named_in_the_profile_problem() {
     let stack = Stack::with_gateway(|c| c.links.base_url = "http://127.0.0.1:1".into()).await;
     user_with_grids(&stack, "carol", 1).await;

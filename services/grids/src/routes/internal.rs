@@ -10,17 +10,19 @@ use gridlink_service_auth::InternalCaller;
 use grids_client::{PROFILE_GRIDS_DEFAULT, PROFILE_GRIDS_MAX};
 
 use super::{grid_not_found, grid_slug};
-use crate::api::{GridList, GridRef, GridView, OwnerQuery};
+use crate::api::{GridList, GridView, OwnerQuery};
 use crate::db::grids::{self, Listing};
 use crate::state::AppState;
 
-/// A live grid's owner and visibility (the links service checks writes with it).
+/// A live grid, whatever its visibility: the links service checks reads and
+/// writes with its owner and visibility (`GridRef`, a part of it), the
+/// gateway shows it on the grid's page.
 #[utoipa::path(
     tag = "internal",
     security(("service_token" = [])),
     params(("slug" = GridSlug, Path)),
     responses(
-        (status = 200, body = GridRef),
+        (status = 200, body = GridView),
         (status = 404, description = "Unknown or deleted", body = ProblemSchema, content_type = "application/problem+json"),
     )
 )]
@@ -35,7 +37,7 @@ pub async fn grid_ref(
     let grid = grids::find_live(&mut conn, &slug)
         .await?
         .ok_or_else(grid_not_found)?;
-    Ok(HttpResponse::Ok().json(GridRef::from(grid)))
+    Ok(HttpResponse::Ok().json(GridView::from(grid)))
 }
 
 /// A page of an owner's public grids, newest first (the profile page): the
