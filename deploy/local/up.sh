@@ -52,6 +52,8 @@ for service in "${SERVICES[@]}"; do
 done
 export INTERNAL_TOKENS
 export RUST_LOG=${RUST_LOG:-info}
+# The gateway's page cache and rate limits live in the local Redis.
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 # Browser apps on the usual local dev-server ports can call the gateway.
 export CORS_ALLOWED_ORIGINS=${CORS_ALLOWED_ORIGINS:-http://localhost:3000,http://localhost:5173}
 

@@ -137,3 +137,99 @@ impl Event for SessionsRevoked {
         self.event_id
     }
 }
+
+/// A user's public fields (display name, bio) changed: pages showing them
+/// are stale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdated {
+    pub event_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub user_id: UserId,
+}
+
+impl UserUpdated {
+    pub fn new(user_id: UserId) -> Self {
+        Self {
+            event_id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            user_id,
+        }
+    }
+}
+
+impl Event for UserUpdated {
+    const TYPE: &'static str = "user.updated.v1";
+    fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+}
+
+/// What happened to a grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GridChange {
+    Created,
+    /// Its title, description or visibility.
+    Updated,
+    Deleted,
+}
+
+/// A grid was created, changed or deleted: its owner's pages are stale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridChanged {
+    pub event_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub grid: GridSlug,
+    pub owner: UserId,
+    pub change: GridChange,
+}
+
+impl GridChanged {
+    pub fn new(grid: GridSlug, owner: UserId, change: GridChange) -> Self {
+        Self {
+            event_id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            grid,
+            owner,
+            change,
+        }
+    }
+}
+
+impl Event for GridChanged {
+    const TYPE: &'static str = "grid.changed.v1";
+    fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+}
+
+/// A grid's links changed (created, updated, moved, reordered, enabled,
+/// scheduled or deleted): the pages showing them are stale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinksChanged {
+    pub event_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub grid: GridSlug,
+    pub owner: UserId,
+}
+
+impl LinksChanged {
+    pub fn new(grid: GridSlug, owner: UserId) -> Self {
+        Self {
+            event_id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            grid,
+            owner,
+        }
+    }
+}
+
+impl Event for LinksChanged {
+    const TYPE: &'static str = "links.changed.v1";
+    fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+}

@@ -3,7 +3,10 @@
 use gridlink_ids::{GridSlug, UserId};
 
 use crate::topology::QUEUES;
-use crate::{Event, GridDeleted, SessionsRevoked, UserDeleted, UserErased};
+use crate::{
+    Event, GridChange, GridChanged, GridDeleted, LinksChanged, SessionsRevoked, UserDeleted,
+    UserErased, UserUpdated,
+};
 
 const DOCUMENT: &str = include_str!("../../../proto-docs/events.asyncapi.yaml");
 
@@ -19,7 +22,23 @@ fn fields<T: serde::Serialize>(sample: &T) -> Vec<String> {
 
 #[test]
 fn every_event_and_its_fields_are_documented() {
-    let events: [(&str, Vec<String>); 4] = [
+    let events: [(&str, Vec<String>); 7] = [
+        (
+            UserUpdated::TYPE,
+            fields(&UserUpdated::new(UserId::generate())),
+        ),
+        (
+            GridChanged::TYPE,
+            fields(&GridChanged::new(
+                GridSlug::generate(),
+                UserId::generate(),
+                GridChange::Updated,
+            )),
+        ),
+        (
+            LinksChanged::TYPE,
+            fields(&LinksChanged::new(GridSlug::generate(), UserId::generate())),
+        ),
         (
             UserDeleted::TYPE,
             fields(&UserDeleted::new(UserId::generate())),

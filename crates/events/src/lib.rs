@@ -24,7 +24,10 @@ pub mod relay;
 pub mod settings;
 pub mod topology;
 
-pub use catalog::{Event, GridDeleted, SessionsRevoked, UserDeleted, UserErased};
+pub use catalog::{
+    Event, GridChange, GridChanged, GridDeleted, LinksChanged, SessionsRevoked, UserDeleted,
+    UserErased, UserUpdated,
+};
 pub use metrics::EventMetrics;
 pub use settings::{BrokerSettings, BrokerState};
 
@@ -49,6 +52,18 @@ pub fn start(
     if !queues.is_empty() {
         consumer::spawn(settings, queues, state.clone(), metrics);
     }
+    state
+}
+
+/// Runs `queues`' consumers alone, for a process with no outbox (the
+/// gateway): its state says whether they are connected.
+pub fn consume(
+    settings: BrokerSettings,
+    queues: Vec<(topology::QueueSpec, consumer::Handler)>,
+    metrics: EventMetrics,
+) -> BrokerState {
+    let state = BrokerState::default();
+    consumer::spawn(settings, queues, state.clone(), metrics);
     state
 }
 

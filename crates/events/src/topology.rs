@@ -7,7 +7,7 @@ use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{Channel, ExchangeKind};
 
 use crate::settings::BrokerSettings;
-use crate::{Event, GridDeleted, UserDeleted, UserErased};
+use crate::{Event, GridChanged, GridDeleted, LinksChanged, UserDeleted, UserErased, UserUpdated};
 
 /// One consumer queue: its name (before the prefix) and the routing key it binds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,12 +33,36 @@ pub const AUTH_USER_ERASED: QueueSpec = QueueSpec {
     routing_key: UserErased::TYPE,
 };
 
+/// The gateways' page cache: one queue per event that makes a page stale,
+/// shared by every gateway replica (the cache is shared too), durable so
+/// that changes made while no gateway runs still clear it.
+pub const GATEWAY_USER_UPDATED: QueueSpec = QueueSpec {
+    name: "gateway.pages.user-updated",
+    routing_key: UserUpdated::TYPE,
+};
+pub const GATEWAY_USER_DELETED: QueueSpec = QueueSpec {
+    name: "gateway.pages.user-deleted",
+    routing_key: UserDeleted::TYPE,
+};
+pub const GATEWAY_GRID_CHANGED: QueueSpec = QueueSpec {
+    name: "gateway.pages.grid-changed",
+    routing_key: GridChanged::TYPE,
+};
+pub const GATEWAY_LINKS_CHANGED: QueueSpec = QueueSpec {
+    name: "gateway.pages.links-changed",
+    routing_key: LinksChanged::TYPE,
+};
+
 /// Every queue of the system.
-pub const QUEUES: [QueueSpec; 4] = [
+pub const QUEUES: [QueueSpec; 8] = [
     GRIDS_USER_DELETED,
     LINKS_USER_DELETED,
     LINKS_GRID_DELETED,
     AUTH_USER_ERASED,
+    GATEWAY_USER_UPDATED,
+    GATEWAY_USER_DELETED,
+    GATEWAY_GRID_CHANGED,
+    GATEWAY_LINKS_CHANGED,
 ];
 
 fn long(value: &str) -> AMQPValue {

@@ -126,6 +126,11 @@ pub struct GridLinks {
     /// when these are all.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_cursor: Option<String>,
+    /// The next moment this list changes by itself (a link's window opens
+    /// or closes); null when none is scheduled. A cached copy must not
+    /// outlive it.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub changes_at: Option<DateTime<Utc>>,
 }
 
 /// [`GridLinks`] with the links left as the service's JSON.
@@ -133,6 +138,7 @@ pub struct GridLinks {
 pub struct RawGridLinks {
     pub items: Box<RawValue>,
     pub next_cursor: Option<String>,
+    pub changes_at: Option<DateTime<Utc>>,
 }
 
 /// The path a visitor follows to a link.

@@ -174,18 +174,33 @@ impl Kit {
     /// returns the service, ready to run.
     pub fn serve(mut self, routes: fn(&mut RouteConfig)) -> anyhow::Result<Application> {
         let events = self.config.events.clone();
-        if let (Some(settings), Some(url)) = (events, self.config.database_url().cloned()) {
-            let broker = gridlink_events::start(
-                url,
-                settings,
-                std::mem::take(&mut self.consumers),
-                gridlink_events::EventMetrics::register(self.metrics.registry()),
-            );
-            self.readiness = self
-                .readiness
-                .check("broker", gridlink_events::readiness(broker));
-        } else if !self.consumers.is_empty() {
-            tracing::warn!("no broker configured: the service's consumers are not started");
+        let consumers = std::mem::take(&mut self.consumers);
+        match (events, self.config.database_url().cloned()) {
+            (Some(settings), Some(url)) => {
+                let broker = gridlink_events::start(
+                    url,
+                    settings,
+                    consumers,
+                    gridlink_events::EventMetrics::register(self.metrics.registry()),
+                );
+                self.readiness = self
+                    .readiness
+                    .check("broker", gridlink_events::readiness(broker));
+            }
+            // No outbox to relay: the consumers alone. The broker is not a
+            // readiness condition here, as nothing the service answers waits
+            // for it.
+            (Some(settings), None) if !consumers.is_empty() => {
+                gridlink_events::consume(
+                    settings,
+                    consumers,
+                    gridlink_events::EventMetrics::register(self.metrics.registry()),
+                );
+            }
+            (None, _) if !consumers.is_empty() => {
+                tracing::warn!("no broker configured: the service's consumers are not started");
+            }
+            _ => {}
         }
         for followed in std::mem::take(&mut self.followed) {
             followed.start(self.config.events.clone());

@@ -1,11 +1,19 @@
-//! The backend calls behind the pages the gateway assembles itself (the
-//! profile, a grid's page): each under its backend's circuit breaker, a
-//! failure answered as a problem naming the part that failed.
+//! The pages the gateway assembles itself (the profile, a grid's page): the
+//! backend calls behind them, each under its backend's circuit breaker (a
+//! failure answered as a problem naming the part that failed), and their
+//! answers from the page cache, with ETags.
 
-use actix_web::{HttpResponse, ResponseError};
+use std::time::Instant;
+
+use actix_web::http::header::{self, ContentType};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use chrono::{DateTime, Utc};
+use gridlink_ids::UserId;
 use gridlink_problem::{ApiError, FieldError};
 use gridlink_rest_client::ClientError;
 
+use crate::page_cache::{Encoding, Page, PageCache};
 use crate::state::Backend;
 
 /// A failed part of a page, said as the problem's `errors`.
@@ -59,4 +67,77 @@ pub async fn call<T>(
     );
     permit.record(!failed);
     result.map_err(|e| part_failed(part, backend, &e))
+}
+
+/// A page the gateway assembled: its JSON, whose page it is (what makes it
+/// stale is filed under them), and when it next changes by itself.
+pub struct Assembled {
+    pub body: Bytes,
+    pub owner: UserId,
+    pub changes_at: Option<DateTime<Utc>>,
+}
+
+/// How a page may be kept downstream: a CDN or proxy may keep it for a
+/// second (a spike of visitors costs one request per second per edge), a
+/// browser revalidates every time (a 304 with the page's ETag is cheap), so
+/// a change shows downstream at most a second after it shows here.
+const CACHE_CONTROL: &str = "public, max-age=0, s-maxage=1, must-revalidate";
+
+/// Answers a page from the cache at `key`, or assembles it and caches it;
+/// `If-None-Match` with the page's ETag is a 304 either way.
+pub async fn cached_page(
+    req: &HttpRequest,
+    cache: &PageCache,
+    key: &str,
+    assemble: impl Future<Output = Result<Assembled, HttpResponse>>,
+) -> HttpResponse {
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok());
+    if let Some(page) = cache.get(key).await {
+        return answer(req, &page, if_none_match, "hit");
+    }
+    let started = Instant::now();
+    match assemble.await {
+        Ok(assembled) => {
+            let page = Page::new(assembled.body);
+            cache
+                .put(key, &assembled.owner, &page, started, assembled.changes_at)
+                .await;
+            answer(req, &page, if_none_match, "miss")
+        }
+        Err(response) => response,
+    }
+}
+
+fn answer(
+    req: &HttpRequest,
+    page: &Page,
+    if_none_match: Option<&str>,
+    how: &'static str,
+) -> HttpResponse {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|value| value.to_str().ok());
+    let (bytes, encoding, etag) = page.representation(Encoding::chosen(accept));
+    let not_modified = if_none_match.is_some_and(|tags| page.matches(tags));
+    let mut response = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+        .insert_header((header::VARY, "Accept-Encoding"))
+        .insert_header(("x-cache", how));
+    if not_modified {
+        return response.finish();
+    }
+    if let Some(coding) = encoding.header() {
+        response.insert_header((header::CONTENT_ENCODING, coding));
+    }
+    response.content_type(ContentType::json()).body(bytes)
 }

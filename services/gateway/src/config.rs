@@ -8,6 +8,7 @@ use gridlink_http::TrustedProxies;
 use gridlink_rest_client::ClientSettings;
 use gridlink_service::KitConfig;
 
+pub use crate::page_cache::CacheSettings;
 pub use crate::ratelimit::Quota;
 use crate::routes::Group;
 
@@ -37,6 +38,8 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// `RATE_LIMIT_PREFIX`: Redis key prefix (default `gridlink:ratelimit:`).
     pub redis_prefix: String,
+    /// The visitors' page cache (in Redis at `REDIS_URL`; off without it).
+    pub pages: CacheSettings,
     /// `CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call from a browser.
     pub cors_origins: Vec<String>,
     /// `GATEWAY_BREAKER_FAILURES`: consecutive failures that open an upstream's circuit.
@@ -111,6 +114,12 @@ impl Config {
             },
             redis_url: gridlink_config::var("REDIS_URL"),
             redis_prefix: gridlink_config::string("RATE_LIMIT_PREFIX", "gridlink:ratelimit:"),
+            pages: CacheSettings {
+                ttl: Duration::from_secs(parse("PAGE_CACHE_TTL_SECS", 60)?),
+                prefix: gridlink_config::string("PAGE_CACHE_PREFIX", "gridlink:pages:"),
+                max_entry_bytes: parse::<usize>("PAGE_CACHE_MAX_ENTRY_KB", 512)? * 1024,
+                settle: Duration::from_millis(parse("PAGE_CACHE_SETTLE_MS", 1000)?),
+            },
             cors_origins: gridlink_config::list("CORS_ALLOWED_ORIGINS"),
             breaker_failures: parse("GATEWAY_BREAKER_FAILURES", 5)?,
             breaker_open: Duration::from_secs(parse("GATEWAY_BREAKER_OPEN_SECS", 5)?),

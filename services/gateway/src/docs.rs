@@ -61,6 +61,7 @@ pub fn public_document(
 ) -> utoipa::openapi::OpenApi {
     let mut document = own_document();
     for service in services {
+        refuse_clashes(&document, &service);
         document.merge(service);
     }
     document
@@ -89,8 +90,29 @@ pub fn public_document(
     document
 }
 
-const TAGS: [(&str, &str); 5] = [
+/// Merging keeps the first of two schemas with one name: two different ones
+/// would silently leave a route described by the wrong one.
+fn refuse_clashes(document: &utoipa::openapi::OpenApi, service: &utoipa::openapi::OpenApi) {
+    let (Some(ours), Some(theirs)) = (&document.components, &service.components) else {
+        return;
+    };
+    for (name, schema) in &theirs.schemas {
+        if let Some(existing) = ours.schemas.get(name) {
+            assert_eq!(
+                serde_json::to_value(existing).ok(),
+                serde_json::to_value(schema).ok(),
+                "two different schemas are named {name}: rename one"
+            );
+        }
+    }
+}
+
+const TAGS: [(&str, &str); 6] = [
     ("auth", "Signing up, logging in, tokens and their keys"),
+    (
+        "sessions",
+        "Your sign-in sessions: list them, end one or all",
+    ),
     ("users", "The signed-in user's account, and public users"),
     ("grids", "Pages of links: public, unlisted or private"),
     ("links", "The links of a grid, and search over your own"),

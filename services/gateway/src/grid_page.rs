@@ -12,12 +12,12 @@ use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use utoipa::openapi::Ref;
 
-use crate::assembly::call;
+use crate::assembly::{Assembled, cached_page, call};
 use crate::edge;
 use crate::state::Gateway;
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct GridPage {
+pub struct PublicGridPage {
     /// The grids service's `GridView`.
     #[schema(schema_with = grid_view)]
     pub grid: grids_client::Grid,
@@ -32,6 +32,10 @@ pub struct GridPage {
     /// `GET /api/v1/links?grid=` to continue. Null when `links` are all.
     #[schema(required = true)]
     pub links_next_cursor: Option<String>,
+    /// When the page next changes by itself (for the cache; not sent).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub changes_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn grid_view() -> Ref {
@@ -55,7 +59,7 @@ fn public_links() -> utoipa::openapi::schema::Array {
     tag = "grids",
     params(("slug" = GridSlug, Path)),
     responses(
-        (status = 200, body = GridPage),
+        (status = 200, body = PublicGridPage),
         (status = 404, description = "Unknown, deleted or private", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 502, description = "A backend failed; `errors` names the part", body = ProblemSchema, content_type = "application/problem+json"),
@@ -73,9 +77,19 @@ pub async fn grid_page(
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
-    let mut response = match assemble(&gateway, &slug).await {
-        Ok(page) => HttpResponse::Ok().json(page),
-        Err(response) => response,
+    let mut response = match GridSlug::parse(&slug) {
+        Err(_) => no_such_grid(),
+        Ok(slug) => {
+            let assembled = async {
+                let page = assemble(&gateway, &slug).await?;
+                Ok(Assembled {
+                    owner: page.owner.id.clone(),
+                    changes_at: page.changes_at,
+                    body: serde_json::to_vec(&page).expect("a page serialises").into(),
+                })
+            };
+            cached_page(&req, &gateway.pages, &format!("grid:{slug}"), assembled).await
+        }
     };
     admitted.decorate(&mut response);
     response
@@ -85,9 +99,8 @@ fn no_such_grid() -> HttpResponse {
     ApiError::NotFound("no such grid".into()).error_response()
 }
 
-async fn assemble(gateway: &Gateway, slug: &str) -> Result<GridPage, HttpResponse> {
-    let slug = GridSlug::parse(slug).map_err(|_| no_such_grid())?;
-    let grid = call("grid", &gateway.grids, gateway.grids_client.grid(&slug))
+async fn assemble(gateway: &Gateway, slug: &GridSlug) -> Result<PublicGridPage, HttpResponse> {
+    let grid = call("grid", &gateway.grids, gateway.grids_client.grid(slug))
         .await?
         .filter(|grid| grid.visibility.shows_to(false))
         .ok_or_else(no_such_grid)?;
@@ -103,22 +116,24 @@ async fn assemble(gateway: &Gateway, slug: &str) -> Result<GridPage, HttpRespons
         &gateway.links,
         gateway
             .links_client
-            .links_of_grids_json(std::slice::from_ref(&slug)),
+            .links_of_grids_json(std::slice::from_ref(slug)),
     );
     let (owners, mut links) = tokio::try_join!(owners, links)?;
     // A grid whose owner is gone is being erased: it is no longer anyone's page.
     let owner = owners.into_iter().next().ok_or_else(no_such_grid)?;
-    let (links, links_next_cursor) = match links.remove(&slug) {
-        Some(of_grid) => (of_grid.items, of_grid.next_cursor),
+    let (links, links_next_cursor, changes_at) = match links.remove(slug) {
+        Some(of_grid) => (of_grid.items, of_grid.next_cursor, of_grid.changes_at),
         None => (
             RawValue::from_string("[]".to_owned()).expect("[] is JSON"),
             None,
+            None,
         ),
     };
-    Ok(GridPage {
+    Ok(PublicGridPage {
         grid,
         owner,
         links,
         links_next_cursor,
+        changes_at,
     })
 }

@@ -10,6 +10,7 @@ pub mod config;
 mod docs;
 mod edge;
 mod grid_page;
+mod page_cache;
 mod path;
 mod profile;
 mod proxy;
@@ -65,7 +66,22 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         Some(url) => ratelimit::RateLimiter::with_redis(url, &config.redis_prefix).await?,
         None => ratelimit::RateLimiter::in_memory(),
     };
+    let pages = Arc::new(page_cache::PageCache::new(
+        match &config.redis_url {
+            Some(url) => {
+                Some(redis::aio::ConnectionManager::new(redis::Client::open(url.as_str())?).await?)
+            }
+            None => None,
+        },
+        &config.pages,
+    ));
     let mut kit = Kit::new(&SPEC, config.kit.clone())?;
+    for (queue, owner_of) in page_cache::STALE_PAGES {
+        kit = kit.consumer((
+            queue,
+            page_cache::invalidation(Arc::clone(&pages), owner_of),
+        ));
+    }
     let (rate_limited, circuits) = state::instruments(kit.registry());
     let routes = Arc::new(routes::EdgeRoutes::public());
     let profile = routes
@@ -102,6 +118,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         rate_limited,
         profile,
         grid_page,
+        pages,
     });
     let cors = web::Data::new(edge::Cors(config.cors_origins.clone()));
     let table = routes.table();

@@ -10,7 +10,7 @@ use gridlink_http::openapi::ProblemSchema;
 use gridlink_ids::{GridSlug, Username};
 use gridlink_problem::ApiError;
 use gridlink_rest_client::ClientError;
-use grids_client::PROFILE_GRIDS_MAX;
+use grids_client::{PROFILE_GRIDS_DEFAULT, PROFILE_GRIDS_MAX};
 use links_client::LINKS_PER_GRID;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -18,7 +18,7 @@ use utoipa::openapi::schema::{AllOfBuilder, ArrayBuilder, ObjectBuilder, Schema}
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::assembly::call;
+use crate::assembly::{Assembled, cached_page, call};
 use crate::edge;
 use crate::state::Gateway;
 
@@ -77,6 +77,10 @@ pub struct Profile {
     /// Pass as `cursor` for the next grids; null on the last page.
     #[schema(required = true)]
     pub next_cursor: Option<String>,
+    /// When the page next changes by itself (for the cache; not sent).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub changes_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -122,12 +126,41 @@ pub async fn profile(
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
-    let mut response = match assemble(&gateway, &username, &query).await {
-        Ok(profile) => HttpResponse::Ok().json(profile),
-        Err(response) => response,
+    let mut response = match page_key(&username, &query) {
+        Err(problem) => problem.error_response(),
+        Ok(key) => {
+            let assembled = async {
+                let profile = assemble(&gateway, &username, &query).await?;
+                Ok(Assembled {
+                    owner: profile.user.id.clone(),
+                    changes_at: profile.changes_at,
+                    body: serde_json::to_vec(&profile)
+                        .expect("a profile serialises")
+                        .into(),
+                })
+            };
+            cached_page(&req, &gateway.pages, &key, assembled).await
+        }
     };
     admitted.decorate(&mut response);
     response
+}
+
+/// Where a profile page is cached: by username (any case), page size and
+/// cursor. A malformed name or limit has no page.
+fn page_key(username: &str, query: &ProfileQuery) -> Result<String, ApiError> {
+    let limit = query.limit.unwrap_or(PROFILE_GRIDS_DEFAULT);
+    if !(1..=PROFILE_GRIDS_MAX).contains(&limit) {
+        let must = format!("must be 1 to {PROFILE_GRIDS_MAX}");
+        return Err(ApiError::invalid_field("limit", must));
+    }
+    let username =
+        Username::parse(username).map_err(|_| ApiError::NotFound("no such user".into()))?;
+    let cursor = query.cursor.as_deref().unwrap_or("");
+    Ok(format!(
+        "profile:{}:{limit}:{cursor}",
+        username.as_str().to_lowercase()
+    ))
 }
 
 fn no_such_user() -> HttpResponse {
@@ -139,14 +172,6 @@ async fn assemble(
     username: &str,
     query: &ProfileQuery,
 ) -> Result<Profile, HttpResponse> {
-    if let Some(limit) = query.limit
-        && !(1..=PROFILE_GRIDS_MAX).contains(&limit)
-    {
-        return Err(
-            ApiError::invalid_field("limit", format!("must be 1 to {PROFILE_GRIDS_MAX}"))
-                .error_response(),
-        );
-    }
     let username = Username::parse(username).map_err(|_| no_such_user())?;
     let user = call(
         "user",
@@ -177,6 +202,10 @@ async fn assemble(
         gateway.links_client.links_of_grids_json(&slugs),
     )
     .await?;
+    let changes_at = links
+        .values()
+        .filter_map(|of_grid| of_grid.changes_at)
+        .min();
     Ok(Profile {
         user,
         grids: grids
@@ -195,6 +224,7 @@ async fn assemble(
             })
             .collect(),
         next_cursor: grids.next_cursor,
+        changes_at,
     })
 }
 

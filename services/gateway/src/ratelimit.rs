@@ -80,6 +80,9 @@ redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now + 1000)
 return {1, new_tat - now}
 "#;
 
+/// The longest a shared check may take before the local state decides.
+const REDIS_BUDGET: std::time::Duration = std::time::Duration::from_millis(100);
+
 pub struct RateLimiter {
     local: Mutex<HashMap<String, u64>>,
     redis: Option<(redis::aio::ConnectionManager, redis::Script)>,
@@ -109,14 +112,15 @@ impl RateLimiter {
     pub async fn check(&self, key: &str, quota: Quota) -> Decision {
         if let Some((manager, script)) = &self.redis {
             let mut connection = manager.clone();
-            let result: redis::RedisResult<(i64, i64)> = script
+            let mut invocation = script.prepare_invoke();
+            invocation
                 .key(format!("{}{key}", self.prefix))
                 .arg(quota.interval_ms())
-                .arg(quota.window_ms())
-                .invoke_async(&mut connection)
-                .await;
-            match result {
-                Ok((1, used)) => {
+                .arg(quota.window_ms());
+            let checked = invocation.invoke_async::<(i64, i64)>(&mut connection);
+            // A store that does not answer in time is a store that is down.
+            match tokio::time::timeout(REDIS_BUDGET, checked).await {
+                Ok(Ok((1, used))) => {
                     let used = used.max(0) as u64;
                     return Decision {
                         allowed: true,
@@ -125,16 +129,17 @@ impl RateLimiter {
                         reset_secs: used.div_ceil(1000),
                     };
                 }
-                Ok((_, retry)) => {
+                Ok(Ok((_, retry))) => {
                     return Decision {
                         allowed: false,
                         remaining: 0,
                         reset_secs: (retry.max(0) as u64).div_ceil(1000).max(1),
                     };
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     tracing::warn!(error = %e, "rate limit store unavailable; using local state")
                 }
+                Err(_) => tracing::warn!("rate limit store too slow; using local state"),
             }
         }
         self.check_local(key, quota, now_ms())

@@ -42,6 +42,8 @@ pub struct Gateway {
     pub profile: Arc<crate::routes::Operation>,
     /// The grid page's operation.
     pub grid_page: Arc<crate::routes::Operation>,
+    /// Where the profile and grid pages are cached.
+    pub pages: Arc<crate::page_cache::PageCache>,
 }
 
 impl Gateway {

@@ -750,7 +750,14 @@ async fn the_profile_page_costs_three_backend_calls_whatever_its_size() {
         )
         .await;
         assert_eq!(profile["next_cursor"], Value::Null, "all on one page");
-        for (service, (requests, sql)) in services.iter().zip(before) {
+        // Links runs two: the grids' first links, and when they next change
+        // by themselves (a window opening or closing), for the page cache.
+        for (service, (requests, sql), statements) in services
+            .iter()
+            .zip(before)
+            .zip([1, 1, 2])
+            .map(|((s, b), n)| (s, b, n))
+        {
             let url = &service.url;
             assert_eq!(
                 service.requests_served(&stack.client).await - requests,
@@ -759,8 +766,8 @@ async fn the_profile_page_costs_three_backend_calls_whatever_its_size() {
             );
             assert_eq!(
                 service.statements(&stack.client).await - sql,
-                1,
-                "one statement in {url}"
+                statements,
+                "statements in {url}"
             );
         }
         assert_eq!(profile["user"]["id"], user.id.as_str());

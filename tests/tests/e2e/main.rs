@@ -10,4 +10,5 @@ mod crashes;
 mod events;
 mod faults;
 mod gateway;
+mod pages;
 mod sessions;

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use gridlink_db::DbError;
-use gridlink_events::{SessionsRevoked, UserDeleted};
+use gridlink_events::{SessionsRevoked, UserDeleted, UserUpdated};
 use gridlink_ids::{SessionId, UserId, Username};
 
 use super::Conn;
@@ -146,11 +146,19 @@ pub async fn update_profile(
             .first(conn)
             .await?);
     }
-    Ok(diesel::update(users::table.find(id))
-        .set((&changes, users::updated_at.eq(diesel::dsl::now)))
-        .returning(User::as_returning())
-        .get_result(conn)
-        .await?)
+    // The change and `user.updated` (for the pages showing the user) commit
+    // together.
+    conn.transaction::<_, DbError, _>(async |conn| {
+        let user: User = diesel::update(users::table.find(id))
+            .set((&changes, users::updated_at.eq(diesel::dsl::now)))
+            .returning(User::as_returning())
+            .get_result(conn)
+            .await?;
+        let event = UserUpdated::new(user.slug.clone());
+        gridlink_events::outbox::enqueue(conn, &event).await?;
+        Ok(user)
+    })
+    .await
 }
 
 pub async fn set_password_hash(conn: &mut Conn, id: i64, hash: &str) -> Result<(), DbError> {

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use gridlink_db::{Database, DbError, Tx};
-use gridlink_events::GridDeleted;
+use gridlink_events::{GridChange, GridChanged, GridDeleted};
 use gridlink_ids::{GridSlug, UserId, Visibility};
 use gridlink_service::{UserTx, WriteError};
 
@@ -59,8 +59,16 @@ pub async fn insert(
         .returning(Grid::as_returning())
         .get_result(&mut *tx)
         .await?;
+    changed(&mut tx, &grid, GridChange::Created).await?;
     tx.commit().await?;
     Ok(grid)
+}
+
+/// Writes `grid.changed` to the outbox, in the transaction of the change.
+async fn changed(tx: &mut UserTx, grid: &Grid, change: GridChange) -> Result<(), WriteError> {
+    let event = GridChanged::new(grid.slug.clone(), grid.owner.clone(), change);
+    gridlink_events::outbox::enqueue(tx, &event).await?;
+    Ok(())
 }
 
 /// A live grid by slug (one indexed lookup).
@@ -119,18 +127,20 @@ pub async fn update(
                 .first(&mut *tx)
                 .await?
         } else {
-            diesel::update(grids::table.find(grid.id))
+            let updated = diesel::update(grids::table.find(grid.id))
                 .set((&changes, grids::modified_on.eq(diesel::dsl::now)))
                 .returning(Grid::as_returning())
                 .get_result(&mut *tx)
-                .await?
+                .await?;
+            changed(&mut tx, &updated, GridChange::Updated).await?;
+            updated
         };
     tx.commit().await?;
     Ok(updated)
 }
 
-/// Soft-deletes the grid and writes `grid.deleted` to the outbox in the same
-/// transaction.
+/// Soft-deletes the grid and writes `grid.deleted` (for the links service)
+/// and `grid.changed` (for the pages) to the outbox in the same transaction.
 pub async fn soft_delete(database: &Database, grid: &Grid) -> Result<(), WriteError> {
     let mut tx = UserTx::begin(database, &grid.owner).await?;
     diesel::update(grids::table.find(grid.id))
@@ -143,6 +153,7 @@ pub async fn soft_delete(database: &Database, grid: &Grid) -> Result<(), WriteEr
         .await?;
     let event = GridDeleted::new(grid.slug.clone(), grid.owner.clone());
     gridlink_events::outbox::enqueue(&mut tx, &event).await?;
+    changed(&mut tx, grid, GridChange::Deleted).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Float4, Nullable, Text};
 use diesel_async::RunQueryDsl;
 use gridlink_db::{Database, DbError, Tx};
-use gridlink_events::GridDeleted;
+use gridlink_events::{GridDeleted, LinksChanged};
 use gridlink_ids::{GridSlug, LinkSlug, UserId};
 use gridlink_service::{GateGuard, Gates, UserTx, WriteError};
 use links_client::LinkState;
@@ -201,6 +201,17 @@ impl GridTurn<'_> {
     }
 }
 
+impl GridTurn<'_> {
+    /// Writes `links.changed` to the outbox and commits: every change to a
+    /// grid's links ends this way, so the pages showing them are told.
+    async fn commit(&self, mut tx: UserTx) -> Result<(), LinkWriteError> {
+        let event = LinksChanged::new(self.grid.clone(), self.writer.clone());
+        gridlink_events::outbox::enqueue(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 async fn live_count(conn: &mut Conn, grid: &GridSlug) -> Result<i64, DbError> {
     Ok(links::table
         .filter(links::grid.eq(grid))
@@ -306,6 +317,30 @@ pub async fn public_heads(
     .await?)
 }
 
+#[derive(QueryableByName)]
+pub struct NextChange {
+    #[diesel(sql_type = Text)]
+    pub grid: GridSlug,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub at: DateTime<Utc>,
+}
+
+/// For each of `grids` that has one, the next moment its public links change
+/// by themselves: the nearest future start or end of an enabled link's window.
+pub async fn next_changes(conn: &mut Conn, grids: &[GridSlug]) -> Result<Vec<NextChange>, DbError> {
+    Ok(diesel::sql_query(
+        "SELECT grid, min(LEAST(CASE WHEN starts_at > now() THEN starts_at END, \
+                                CASE WHEN ends_at > now() THEN ends_at END)) AS at \
+         FROM links \
+         WHERE grid = ANY($1) AND NOT is_deleted AND enabled \
+           AND (starts_at > now() OR ends_at > now()) \
+         GROUP BY grid",
+    )
+    .bind::<Array<Text>, _>(grids)
+    .load(conn)
+    .await?)
+}
+
 /// Why a search could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -396,7 +431,7 @@ pub async fn insert(
         .returning(Link::as_returning())
         .get_result(&mut *tx)
         .await?;
-    tx.commit().await?;
+    turn.commit(tx).await?;
     Ok(inserted)
 }
 
@@ -457,7 +492,7 @@ pub async fn update(
         .returning(Link::as_returning())
         .get_result(&mut *tx)
         .await?;
-    tx.commit().await?;
+    turn.commit(tx).await?;
     Ok(updated)
 }
 
@@ -483,7 +518,7 @@ pub async fn soft_delete(turn: &GridTurn<'_>, link: &Link) -> Result<(), LinkWri
     .set(links::position.eq(links::position - 1))
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
+    turn.commit(tx).await?;
     Ok(())
 }
 
@@ -515,7 +550,7 @@ pub async fn reorder(turn: &GridTurn<'_>, order: &[LinkSlug]) -> Result<(), Link
     .bind::<Array<Text>, _>(order)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
+    turn.commit(tx).await?;
     Ok(())
 }
 

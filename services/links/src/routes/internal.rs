@@ -17,8 +17,9 @@ use crate::state::AppState;
 
 pub const MAX_BATCH_GRIDS: usize = 200;
 
-/// The first public links of many grids in one call and one query (the
-/// gateway's profile page), each with the cursor that continues it. A read,
+/// The first public links of many grids in one call and two statements (the
+/// gateway's pages): each grid's links, the cursor that continues them, and
+/// when they next change by themselves. A read,
 /// sent as POST because the list can be long.
 #[utoipa::path(
     tag = "internal",
@@ -47,6 +48,7 @@ pub async fn links_of_grids(
         .map_err(|e| ApiError::invalid_field("grids", e.to_string()))?;
     let mut by_grid: HashMap<GridSlug, Vec<Link>> =
         grids.iter().map(|g| (g.clone(), Vec::new())).collect();
+    let mut changes: HashMap<GridSlug, _> = HashMap::new();
     if !grids.is_empty() {
         let mut conn = state.db.conn().await?;
         for link in links::public_heads(&mut conn, &grids, LINKS_PER_GRID).await? {
@@ -54,6 +56,11 @@ pub async fn links_of_grids(
                 list.push(link);
             }
         }
+        changes = links::next_changes(&mut conn, &grids)
+            .await?
+            .into_iter()
+            .map(|change| (change.grid, change.at))
+            .collect();
     }
     let mut answer = HashMap::with_capacity(by_grid.len());
     for (grid, rows) in by_grid {
@@ -74,6 +81,7 @@ pub async fn links_of_grids(
         let links = GridLinks {
             items: page.items,
             next_cursor: page.next_cursor,
+            changes_at: changes.get(&grid).copied(),
         };
         answer.insert(grid, links);
     }

@@ -1,0 +1,496 @@
+//! The visitors' pages (profiles, grid pages) cached in Redis, shared by
+//! every gateway replica, and dropped when what they show changes.
+//!
+//! Correctness, in three parts:
+//! - Every cached page is filed under its owner. The events that make a page
+//!   stale (`user.updated`, `user.deleted`, `grid.changed`, `links.changed`)
+//!   name the owner, and [`PageCache::invalidate`] drops all of the owner's
+//!   pages at once.
+//! - A page assembled from reads made before a change must not be stored
+//!   after the change's invalidation ran. Invalidation leaves a marker on the
+//!   owner for the settle window (`PAGE_CACHE_SETTLE_MS`, 1 s), storing
+//!   refuses while it is there, and an assembly that took longer than the
+//!   window is served but not stored. So if an invalidation ran after a
+//!   page's reads began, it ran less than a window before the page is
+//!   stored, and its marker refuses the page. The cost: for a window after
+//!   each change, its owner's pages are assembled uncached.
+//! - Every entry expires (`PAGE_CACHE_TTL_SECS`, at most 60 s by default),
+//!   and never outlives the next moment one of its links' windows opens or
+//!   closes. With the broker down, that bounds staleness.
+//!
+//! Pages are the same for every caller (the anonymous view), so nothing
+//! private can be served from here. Redis failing, or slower than
+//! [`REDIS_BUDGET`], is a miss: the page is assembled as if uncached.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::web::Bytes;
+use chrono::{DateTime, Utc};
+use gridlink_events::consumer::{Handler, HandlerError, Message};
+use gridlink_events::topology::{self, QueueSpec};
+use gridlink_events::{Event, GridChanged, LinksChanged, UserDeleted, UserUpdated};
+use gridlink_ids::UserId;
+use sha2::{Digest, Sha256};
+
+/// The longest a cache operation may take before it is given up (a miss, or
+/// a page not stored).
+const REDIS_BUDGET: Duration = Duration::from_millis(100);
+
+/// Stores an entry unless its owner changed in the dirty window.
+const STORE: &str = r#"
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SADD', KEYS[3], KEYS[1])
+if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[2]) then
+  redis.call('PEXPIRE', KEYS[3], ARGV[2])
+end
+return 1
+"#;
+
+/// Marks the owner dirty and drops every page filed under them.
+const INVALIDATE: &str = r#"
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+local keys = redis.call('SMEMBERS', KEYS[2])
+for i = 1, #keys, 500 do
+  redis.call('DEL', unpack(keys, i, math.min(i + 499, #keys)))
+end
+redis.call('DEL', KEYS[2])
+return #keys
+"#;
+
+/// Pages smaller than this are sent as they are.
+const COMPRESS_FROM: usize = 1024;
+
+/// How a page's bytes are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Encoding {
+    /// The best of ours that `accept_encoding` admits (RFC 9110 §12.5.3:
+    /// a coding with `q=0` is refused; no header means anything goes, but we
+    /// send identity to a client that did not ask).
+    pub fn chosen(accept_encoding: Option<&str>) -> Self {
+        let Some(accepted) = accept_encoding else {
+            return Self::Identity;
+        };
+        let admits = |coding: &str| {
+            accepted.split(',').any(|item| {
+                let mut parts = item.split(';');
+                let name = parts.next().unwrap_or("").trim();
+                let refused = parts.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
+            })
+        };
+        if admits("br") {
+            Self::Brotli
+        } else if admits("gzip") {
+            Self::Gzip
+        } else {
+            Self::Identity
+        }
+    }
+
+    /// The `Content-Encoding` value, if any.
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Self::Identity => None,
+            Self::Gzip => Some("gzip"),
+            Self::Brotli => Some("br"),
+        }
+    }
+
+    fn etag_suffix(self) -> &'static str {
+        match self {
+            Self::Identity => "",
+            Self::Gzip => "-gz",
+            Self::Brotli => "-br",
+        }
+    }
+}
+
+/// A page as it is served: its JSON, compressed once (gzip and brotli, when
+/// it is large enough to gain), and a strong ETag per representation.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The tag of the JSON; the compressed forms append `-gz` / `-br`.
+    tag: String,
+    pub body: Bytes,
+    gzip: Option<Bytes>,
+    brotli: Option<Bytes>,
+}
+
+impl Page {
+    pub fn new(body: Bytes) -> Self {
+        let digest = Sha256::digest(&body);
+        let tag = digest[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        let (gzip, brotli) = if body.len() >= COMPRESS_FROM {
+            (Some(gzipped(&body)), Some(brotlied(&body)))
+        } else {
+            (None, None)
+        };
+        Self {
+            tag,
+            body,
+            gzip,
+            brotli,
+        }
+    }
+
+    /// What is sent for `encoding`: the bytes, their encoding, their ETag.
+    pub fn representation(&self, encoding: Encoding) -> (Bytes, Encoding, String) {
+        let (bytes, encoding) = match (encoding, &self.gzip, &self.brotli) {
+            (Encoding::Brotli, _, Some(br)) => (br.clone(), Encoding::Brotli),
+            (Encoding::Gzip, Some(gz), _) => (gz.clone(), Encoding::Gzip),
+            _ => (self.body.clone(), Encoding::Identity),
+        };
+        let etag = format!("\"{}{}\"", self.tag, encoding.etag_suffix());
+        (bytes, encoding, etag)
+    }
+
+    /// Whether an `If-None-Match` value names this page in any of its
+    /// representations (`*`, or a list of ETags; weak ones compared weakly,
+    /// as RFC 9110 says for GET).
+    pub fn matches(&self, if_none_match: &str) -> bool {
+        if if_none_match.trim() == "*" {
+            return true;
+        }
+        if_none_match.split(',').any(|tag| {
+            let tag = tag.trim().trim_start_matches("W/");
+            [Encoding::Identity, Encoding::Gzip, Encoding::Brotli]
+                .iter()
+                .any(|e| tag == format!("\"{}{}\"", self.tag, e.etag_suffix()))
+        })
+    }
+
+    /// The tag, then the three lengths, on a header line; then the bytes.
+    fn encode(&self) -> Vec<u8> {
+        let len = |b: &Option<Bytes>| b.as_ref().map_or(0, Bytes::len);
+        let header = format!(
+            "{} {} {} {}\n",
+            self.tag,
+            self.body.len(),
+            len(&self.gzip),
+            len(&self.brotli)
+        );
+        let mut value = header.into_bytes();
+        value.extend_from_slice(&self.body);
+        for compressed in [&self.gzip, &self.brotli].into_iter().flatten() {
+            value.extend_from_slice(compressed);
+        }
+        value
+    }
+
+    fn decode(value: Vec<u8>) -> Option<Self> {
+        let newline = value.iter().position(|&b| b == b'\n')?;
+        let header = std::str::from_utf8(&value[..newline]).ok()?;
+        let mut fields = header.split(' ');
+        let tag = fields.next()?.to_owned();
+        let mut lengths = fields.map(|n| n.parse::<usize>().ok());
+        let (body_len, gzip_len, brotli_len) =
+            (lengths.next()??, lengths.next()??, lengths.next()??);
+        let all = Bytes::from(value);
+        let mut at = newline + 1;
+        let mut take = |n: usize| {
+            let part = all.get(at..at + n).map(|_| all.slice(at..at + n));
+            at += n;
+            part
+        };
+        let body = take(body_len)?;
+        let gzip = if gzip_len > 0 {
+            Some(take(gzip_len)?)
+        } else {
+            None
+        };
+        let brotli = if brotli_len > 0 {
+            Some(take(brotli_len)?)
+        } else {
+            None
+        };
+        Some(Self {
+            tag,
+            body,
+            gzip,
+            brotli,
+        })
+    }
+}
+
+fn gzipped(body: &[u8]) -> Bytes {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(body).expect("writing to memory");
+    encoder.finish().expect("writing to memory").into()
+}
+
+fn brotlied(body: &[u8]) -> Bytes {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 5,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &body[..], &mut out, &params).expect("writing to memory");
+    out.into()
+}
+
+/// Where pages are cached; without Redis, nowhere (every request a miss).
+pub struct PageCache {
+    redis: Option<redis::aio::ConnectionManager>,
+    prefix: String,
+    ttl: Duration,
+    max_entry_bytes: usize,
+    settle: Duration,
+    store: redis::Script,
+    invalidate: redis::Script,
+}
+
+/// The cache's settings.
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    /// `PAGE_CACHE_TTL_SECS` (default 60): the bound on staleness when no
+    /// event arrives (the broker down).
+    pub ttl: Duration,
+    /// `PAGE_CACHE_PREFIX` (default `gridlink:pages:`).
+    pub prefix: String,
+    /// `PAGE_CACHE_MAX_ENTRY_KB` (default 512): larger pages are not cached.
+    pub max_entry_bytes: usize,
+    /// `PAGE_CACHE_SETTLE_MS` (default 1000): how long after a change its
+    /// owner's pages are not cached, and the longest assembly that is.
+    pub settle: Duration,
+}
+
+impl PageCache {
+    /// A cache in `redis` (none: off).
+    pub fn new(redis: Option<redis::aio::ConnectionManager>, settings: &CacheSettings) -> Self {
+        Self {
+            redis,
+            prefix: settings.prefix.clone(),
+            ttl: settings.ttl,
+            max_entry_bytes: settings.max_entry_bytes,
+            settle: settings.settle,
+            store: redis::Script::new(STORE),
+            invalidate: redis::Script::new(INVALIDATE),
+        }
+    }
+
+    /// The cached page at `key`, if there is one and Redis answers in time.
+    pub async fn get(&self, key: &str) -> Option<Page> {
+        let mut redis = self.redis.clone()?;
+        let key = format!("{}{key}", self.prefix);
+        let mut command = redis::cmd("GET");
+        command.arg(&key);
+        let read = command.query_async::<Option<Vec<u8>>>(&mut redis);
+        match tokio::time::timeout(REDIS_BUDGET, read).await {
+            Ok(Ok(value)) => value.and_then(Page::decode),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "page cache unavailable; assembling the page");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("page cache too slow; assembling the page");
+                None
+            }
+        }
+    }
+
+    /// Stores `page` at `key`, filed under `owner`, unless the owner changed
+    /// since `started` (when its reads began) could have seen; it expires at
+    /// the TTL or at `changes_at`, whichever comes first.
+    pub async fn put(
+        &self,
+        key: &str,
+        owner: &UserId,
+        page: &Page,
+        started: Instant,
+        changes_at: Option<DateTime<Utc>>,
+    ) {
+        let Some(mut redis) = self.redis.clone() else {
+            return;
+        };
+        if started.elapsed() >= self.settle || page.body.len() > self.max_entry_bytes {
+            return;
+        }
+        let mut ttl = self.ttl;
+        if let Some(at) = changes_at {
+            match (at - Utc::now()).to_std() {
+                Ok(until) => ttl = ttl.min(until),
+                Err(_) => return, // already changed
+            }
+        }
+        let ttl_ms = ttl.as_millis() as u64;
+        if ttl_ms == 0 {
+            return;
+        }
+        let mut invocation = self.store.prepare_invoke();
+        invocation
+            .key(format!("{}{key}", self.prefix))
+            .key(self.dirty_key(owner))
+            .key(self.owner_key(owner))
+            .arg(page.encode())
+            .arg(ttl_ms);
+        let stored = invocation.invoke_async::<i64>(&mut redis);
+        match tokio::time::timeout(REDIS_BUDGET, stored).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "a page could not be cached"),
+            Err(_) => tracing::warn!("page cache too slow; the page was not cached"),
+        }
+    }
+
+    /// Drops every page of `owner` and keeps pages assembled before now from
+    /// being stored. An error is for the event to be delivered again.
+    pub async fn invalidate(&self, owner: &UserId) -> anyhow::Result<usize> {
+        let Some(mut redis) = self.redis.clone() else {
+            return Ok(0);
+        };
+        let mut invocation = self.invalidate.prepare_invoke();
+        invocation
+            .key(self.dirty_key(owner))
+            .key(self.owner_key(owner))
+            .arg(self.settle.as_millis() as u64);
+        let dropped = invocation.invoke_async::<i64>(&mut redis);
+        let dropped = tokio::time::timeout(Duration::from_secs(2), dropped).await??;
+        Ok(dropped.max(0) as usize)
+    }
+
+    fn owner_key(&self, owner: &UserId) -> String {
+        format!("{}owner:{owner}", self.prefix)
+    }
+
+    fn dirty_key(&self, owner: &UserId) -> String {
+        format!("{}dirty:{owner}", self.prefix)
+    }
+}
+
+/// Reads whose pages an event makes stale.
+type OwnerOf = fn(&Message) -> Result<UserId, HandlerError>;
+
+fn updated_user(message: &Message) -> Result<UserId, HandlerError> {
+    Ok(message.decode::<UserUpdated>(UserUpdated::TYPE)?.user_id)
+}
+
+fn deleted_user(message: &Message) -> Result<UserId, HandlerError> {
+    Ok(message.decode::<UserDeleted>(UserDeleted::TYPE)?.user_id)
+}
+
+fn changed_grid(message: &Message) -> Result<UserId, HandlerError> {
+    Ok(message.decode::<GridChanged>(GridChanged::TYPE)?.owner)
+}
+
+fn changed_links(message: &Message) -> Result<UserId, HandlerError> {
+    Ok(message.decode::<LinksChanged>(LinksChanged::TYPE)?.owner)
+}
+
+/// The gateways' queues of the events that make pages stale, and whose.
+pub const STALE_PAGES: [(QueueSpec, OwnerOf); 4] = [
+    (topology::GATEWAY_USER_UPDATED, updated_user),
+    (topology::GATEWAY_USER_DELETED, deleted_user),
+    (topology::GATEWAY_GRID_CHANGED, changed_grid),
+    (topology::GATEWAY_LINKS_CHANGED, changed_links),
+];
+
+/// Drops the owner's pages for each event. Dropping twice changes nothing,
+/// so redeliveries need no record; a Redis failure is retried.
+pub fn invalidation(cache: Arc<PageCache>, owner_of: OwnerOf) -> Handler {
+    Arc::new(move |message| {
+        let cache = Arc::clone(&cache);
+        Box::pin(async move {
+            let owner = owner_of(&message)?;
+            let dropped = cache
+                .invalidate(&owner)
+                .await
+                .map_err(HandlerError::Transient)?;
+            tracing::debug!(%owner, dropped, event = %message.event_type, "pages dropped");
+            Ok(())
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_round_trips_and_matches_its_own_etags() {
+        let page = Page::new(Bytes::from_static(b"{\"a\":\"x\\ny\"}"));
+        let back = Page::decode(page.encode()).unwrap();
+        assert_eq!(back.body, page.body);
+        let (_, encoding, etag) = page.representation(Encoding::Brotli);
+        assert_eq!(
+            encoding,
+            Encoding::Identity,
+            "small pages are sent as they are"
+        );
+        assert!(page.matches(&etag));
+        assert!(page.matches(&format!("\"other\", W/{etag}")));
+        assert!(page.matches("*"));
+        assert!(!page.matches("\"other\""));
+        assert_ne!(
+            etag,
+            Page::new(Bytes::from_static(b"{}"))
+                .representation(Encoding::Identity)
+                .2
+        );
+    }
+
+    #[test]
+    fn a_large_page_is_compressed_once_and_each_form_has_its_own_etag() {
+        let json = format!(
+            "{{\"links\":[{}]}}",
+            vec!["{\"title\":\"a link\"}"; 200].join(",")
+        );
+        let page = Page::new(Bytes::from(json.clone()));
+        let back = Page::decode(page.encode()).unwrap();
+        let mut etags = Vec::new();
+        for wanted in [Encoding::Identity, Encoding::Gzip, Encoding::Brotli] {
+            let (bytes, encoding, etag) = back.representation(wanted);
+            assert_eq!(encoding, wanted);
+            assert!(back.matches(&etag) && page.matches(&etag));
+            let plain = match encoding {
+                Encoding::Identity => bytes.to_vec(),
+                Encoding::Gzip => {
+                    use std::io::Read;
+                    let mut out = Vec::new();
+                    flate2::read::GzDecoder::new(&bytes[..])
+                        .read_to_end(&mut out)
+                        .unwrap();
+                    out
+                }
+                Encoding::Brotli => {
+                    let mut out = Vec::new();
+                    brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap();
+                    out
+                }
+            };
+            assert_eq!(plain, json.as_bytes());
+            assert!(encoding == Encoding::Identity || bytes.len() < json.len() / 4);
+            etags.push(etag);
+        }
+        etags.dedup();
+        assert_eq!(etags.len(), 3);
+    }
+
+    #[test]
+    fn the_encoding_is_the_best_the_client_admits() {
+        assert_eq!(Encoding::chosen(None), Encoding::Identity);
+        assert_eq!(
+            Encoding::chosen(Some("gzip, deflate, br")),
+            Encoding::Brotli
+        );
+        assert_eq!(Encoding::chosen(Some("gzip")), Encoding::Gzip);
+        assert_eq!(Encoding::chosen(Some("br;q=0, gzip;q=0.5")), Encoding::Gzip);
+        assert_eq!(Encoding::chosen(Some("identity")), Encoding::Identity);
+        assert_eq!(Encoding::chosen(Some("*")), Encoding::Brotli);
+    }
+}
