@@ -107,13 +107,13 @@ async fn shown_after(
     shows: impl Fn(StatusCode, &Value) -> bool,
 ) -> Duration {
     loop {
-        let (status, _, body) = page(stack, path).await;
+        let (status, cache, body) = page(stack, path).await;
         if shows(status, &body) {
             return since.elapsed();
         }
         assert!(
             since.elapsed() < GIVE_UP,
-            "{path} did not change within {GIVE_UP:?}"
+            "{path} did not change within {GIVE_UP:?}: {status} ({cache:?}) {body}"
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -186,7 +186,8 @@ async fn measure(stack: &Stack, kind: &'static str) -> (&'static str, Vec<Durati
                 )
             }
             "link.create" => {
-                let body = json!({"grid": grid, "title": value, "url": "https://example.com"});
+                // First, so it is among the page's first 50 links.
+                let body = json!({"grid": grid, "title": value, "url": "https://example.com", "position": 0});
                 let status = send(stack, Method::POST, "/api/v1/links", &user, body).await;
                 (
                     &grid_page,
