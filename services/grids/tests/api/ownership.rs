@@ -47,7 +47,16 @@ async fn nobody_but_the_owner_can_change_or_delete_a_grid() {
             .unwrap();
         assert_eq!(after, grid, "{visibility} grid unchanged");
     }
-    assert_eq!(app.sql_count("SELECT count(*) AS n FROM outbox").await, 0);
+    // The creations' announcements, and nothing the refused attempts wrote.
+    assert_eq!(
+        app.sql_count(
+            "SELECT count(*) AS n FROM outbox \
+             WHERE NOT (event_type = 'grid.changed.v1' AND payload->>'change' = 'created')"
+        )
+        .await,
+        0
+    );
+    assert_eq!(app.sql_count("SELECT count(*) AS n FROM outbox").await, 3);
 }
 
 #[tokio::test]
