@@ -21,7 +21,8 @@ pub enum Kind {
     Link,
     /// GET /api/v1/links?grid= through the gateway.
     GridLinks,
-    /// POST /api/v1/auth/login through the gateway: bounded by argon2.
+    /// POST /api/v1/auth/login (and the logout after it) through the gateway:
+    /// bounded by argon2.
     Login,
     /// 80% reads (profiles, links, grid pages), 15% writes, 5% logins.
     Mixed,
@@ -422,17 +423,29 @@ impl Scenario {
             .map(drop)
     }
 
+    /// A client signing in and, done, logging out: sessions are capped per
+    /// user (the oldest ends), so clients that only ever sign in would end
+    /// the writers' sessions under them.
     async fn login(&self, worker: &mut Worker) -> Outcome {
         let account = worker.rng.u32(0..self.target.endpoints.accounts);
         let body = json!({
             "login": username(account),
             "password": self.target.endpoints.password,
         });
-        expect(
+        let signed_in = expect(
             self.target
                 .request(Method::POST, "/api/v1/auth/login")
                 .json(&body),
             StatusCode::OK,
+        )
+        .await?;
+        let tokens: Value = serde_json::from_slice(&signed_in).unwrap_or_default();
+        let logout = json!({"refresh_token": tokens["refresh_token"]});
+        expect(
+            self.target
+                .request(Method::POST, "/api/v1/auth/logout")
+                .json(&logout),
+            StatusCode::NO_CONTENT,
         )
         .await
         .map(drop)

@@ -90,6 +90,9 @@ json.dump(summary, open(f"{out}/summary.json", "w"), indent=2)
 print(json.dumps(summary, indent=2))
 failures = []
 if summary["server_errors"]: failures.append("5xx answers or dropped requests")
+# Every scenario says what it expects; any other answer is a failure too
+# (a 401 of a session that ended under a writer once passed unnoticed).
+if summary["errors"]: failures.append("answers the scenarios did not expect")
 if summary["deletions_not_erased"] or summary["backlog_after"] or summary["dead_letters"]:
     failures.append("events left behind")
 # Flat memory: a service may settle a little higher once warm, not keep growing.
