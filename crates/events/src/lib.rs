@@ -34,15 +34,15 @@ pub use settings::{BrokerSettings, BrokerState};
 use futures_util::future::BoxFuture;
 use gridlink_config::Secret;
 
-/// Starts the outbox relay and, when `queues` is not empty, the consumers.
-/// Returns the state `/readyz` reports.
+/// Starts the outbox relay and, when `queues` is not empty, the consumers,
+/// which keep `state` (what `/readyz` reports) up to date.
 pub fn start(
     database_url: Secret,
     settings: BrokerSettings,
     queues: Vec<(topology::QueueSpec, consumer::Handler)>,
     metrics: EventMetrics,
-) -> BrokerState {
-    let state = BrokerState::default();
+    state: BrokerState,
+) {
     relay::spawn(
         database_url,
         settings.clone(),
@@ -50,21 +50,19 @@ pub fn start(
         metrics.clone(),
     );
     if !queues.is_empty() {
-        consumer::spawn(settings, queues, state.clone(), metrics);
+        consumer::spawn(settings, queues, state, metrics);
     }
-    state
 }
 
 /// Runs `queues`' consumers alone, for a process with no outbox (the
-/// gateway): its state says whether they are connected.
+/// gateway): `state` says whether they are connected.
 pub fn consume(
     settings: BrokerSettings,
     queues: Vec<(topology::QueueSpec, consumer::Handler)>,
     metrics: EventMetrics,
-) -> BrokerState {
-    let state = BrokerState::default();
-    consumer::spawn(settings, queues, state.clone(), metrics);
-    state
+    state: BrokerState,
+) {
+    consumer::spawn(settings, queues, state, metrics);
 }
 
 /// A readiness check: the broker is reachable.

@@ -1,6 +1,6 @@
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use gridlink_config::{ConfigError, Secret};
 
@@ -62,6 +62,8 @@ pub struct BrokerState {
     relay: Arc<AtomicBool>,
     consumers: Arc<AtomicBool>,
     has_consumers: Arc<AtomicBool>,
+    /// When the consumers last (re)connected; `None` while they are not.
+    consuming_since: Arc<Mutex<Option<Instant>>>,
 }
 
 impl BrokerState {
@@ -72,6 +74,19 @@ impl BrokerState {
     pub(crate) fn set_consumers(&self, up: bool) {
         self.has_consumers.store(true, Ordering::Relaxed);
         self.consumers.store(up, Ordering::Relaxed);
+        let mut since = self.consuming_since.lock().expect("never poisoned");
+        *since = match (*since, up) {
+            (Some(since), true) => Some(since),
+            (None, true) => Some(Instant::now()),
+            (_, false) => None,
+        };
+    }
+
+    /// How long this process's consumers have been connected without a
+    /// break; `None` while they are not (or it has none).
+    pub fn consuming_for(&self) -> Option<Duration> {
+        let since = *self.consuming_since.lock().expect("never poisoned");
+        since.map(|since| since.elapsed())
     }
 
     /// Ready when the relay is connected and, if this service consumes, so are

@@ -28,6 +28,12 @@ pub const LINKS_GRID_DELETED: QueueSpec = QueueSpec {
     name: "links.grid-deleted",
     routing_key: GridDeleted::TYPE,
 };
+/// The links service's copy of grid owners and visibility: a changed grid's
+/// copy is set aside, and asked for again.
+pub const LINKS_GRID_CHANGED: QueueSpec = QueueSpec {
+    name: "links.grid-changed",
+    routing_key: GridChanged::TYPE,
+};
 pub const AUTH_USER_ERASED: QueueSpec = QueueSpec {
     name: "auth.user-erased",
     routing_key: UserErased::TYPE,
@@ -54,10 +60,11 @@ pub const GATEWAY_LINKS_CHANGED: QueueSpec = QueueSpec {
 };
 
 /// Every queue of the system.
-pub const QUEUES: [QueueSpec; 8] = [
+pub const QUEUES: [QueueSpec; 9] = [
     GRIDS_USER_DELETED,
     LINKS_USER_DELETED,
     LINKS_GRID_DELETED,
+    LINKS_GRID_CHANGED,
     AUTH_USER_ERASED,
     GATEWAY_USER_UPDATED,
     GATEWAY_USER_DELETED,

@@ -13,6 +13,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use gridlink_access_token::VerifyAccessToken;
 use gridlink_db::Database;
+use gridlink_events::BrokerState;
 use gridlink_events::consumer::Handler;
 use gridlink_events::topology::QueueSpec;
 use gridlink_http::{AccessTokens, Metrics, Readiness, RouteTable};
@@ -49,6 +50,7 @@ pub struct Kit {
     services: Vec<Configure>,
     routes: Option<RouteTable>,
     followed: Vec<crate::revocations::Followed>,
+    broker: BrokerState,
 }
 
 impl Kit {
@@ -78,6 +80,7 @@ impl Kit {
             services: Vec::new(),
             routes: None,
             followed: Vec::new(),
+            broker: BrokerState::default(),
         })
     }
 
@@ -91,6 +94,13 @@ impl Kit {
         self.database
             .as_ref()
             .expect("this service was declared without migrations, so it has no database")
+    }
+
+    /// Whether this process's relay and consumers hold a broker connection
+    /// (and since when): what a service that keeps a copy fed by events reads
+    /// to know whether it is being fed.
+    pub fn broker(&self) -> BrokerState {
+        self.broker.clone()
     }
 
     /// The Prometheus registry, for the service's own instruments.
@@ -177,15 +187,16 @@ impl Kit {
         let consumers = std::mem::take(&mut self.consumers);
         match (events, self.config.database_url().cloned()) {
             (Some(settings), Some(url)) => {
-                let broker = gridlink_events::start(
+                gridlink_events::start(
                     url,
                     settings,
                     consumers,
                     gridlink_events::EventMetrics::register(self.metrics.registry()),
+                    self.broker.clone(),
                 );
                 self.readiness = self
                     .readiness
-                    .check("broker", gridlink_events::readiness(broker));
+                    .check("broker", gridlink_events::readiness(self.broker.clone()));
             }
             // No outbox to relay: the consumers alone. The broker is not a
             // readiness condition here, as nothing the service answers waits
@@ -195,6 +206,7 @@ impl Kit {
                     settings,
                     consumers,
                     gridlink_events::EventMetrics::register(self.metrics.registry()),
+                    self.broker.clone(),
                 );
             }
             (None, _) if !consumers.is_empty() => {

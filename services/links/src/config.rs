@@ -18,6 +18,8 @@ pub struct Config {
     /// `LINKS_GRID_WAIT_MS`: how long a write waits for other writes to the
     /// same grid before it is answered 409 busy (default 2000).
     pub grid_wait: std::time::Duration,
+    /// When reads believe the copy of grid owners and visibility.
+    pub grid_copies: crate::CopySettings,
 }
 
 impl Config {
@@ -31,6 +33,7 @@ impl Config {
                 "LINKS_GRID_WAIT_MS",
                 2_000,
             )?),
+            grid_copies: crate::CopySettings::from_env()?,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! What the links service does with the events it consumes.
 
 use gridlink_db::{DbError, Tx};
-use gridlink_events::GridDeleted;
+use gridlink_events::{GridChanged, GridDeleted};
 use gridlink_ids::UserId;
 use gridlink_service::{Consume, EraseUser};
 
@@ -28,5 +28,16 @@ impl Consume for RetireGrid {
         let retired = db::links::retire_grid(tx, &event).await?;
         tracing::info!(grid = %event.grid, retired, "retired the deleted grid's links");
         Ok(())
+    }
+}
+
+/// A changed grid's copy is set aside: the next read asks the grids service.
+pub struct SetAsideGrid;
+
+impl Consume for SetAsideGrid {
+    type Event = GridChanged;
+
+    async fn consume(&self, tx: &mut Tx, event: GridChanged) -> Result<(), DbError> {
+        db::grid_copies::invalidate(tx, &event.grid, chrono::Utc::now()).await
     }
 }

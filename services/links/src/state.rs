@@ -1,6 +1,7 @@
 use gridlink_db::Database;
 
 use crate::db::links::Writes;
+use crate::grid_copies::GridCopies;
 use gridlink_service::CursorCodec;
 use grids_client::GridsClient;
 
@@ -10,4 +11,6 @@ pub struct AppState {
     pub writes: Writes,
     pub cursors: CursorCodec,
     pub grids: GridsClient,
+    /// The service's copy of grid owners and visibility, and when to believe it.
+    pub copies: GridCopies,
 }

@@ -6,6 +6,7 @@ use gridlink_e2e::accounts::{create_grid, create_link, delete_account, rows_left
 use gridlink_e2e::proxy::Proxy;
 use gridlink_e2e::stack::{AMQP, BrokerUrls, Stack};
 use gridlink_test_support::{GATEWAY_TOKEN, Running, User, signup};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 const FANOUT: Duration = Duration::from_secs(15);
@@ -49,12 +50,31 @@ async fn deleting_a_user_erases_their_data_everywhere_with_proof() {
     let alice = user_with_data(&stack, "alice").await;
     let bob = user_with_data(&stack, "bob").await;
     assert_eq!(rows_left(&stack, &alice).await, 2 + 4);
+    // A link read makes the links service keep a copy of its grid's owner.
+    let grid = create_grid(&stack, &stack.grids.url, &alice.access_token, "read").await;
+    let link = create_link(&stack, &stack.links.url, &alice.access_token, &grid, "read").await;
+    let copies = format!(
+        "SELECT count(*) AS n FROM grid_copies WHERE owner = '{}'",
+        alice.id
+    );
+    stack
+        .eventually(FANOUT, "links keeps a copy of alice's grid", async || {
+            let path = format!("/api/v1/links/{link}");
+            let read = stack.request(&stack.links.url, Method::GET, &path, None, None);
+            read.await.status() == 200 && stack.count(&stack.links, &copies).await == 1
+        })
+        .await;
 
     delete_account(&stack, &alice).await;
     let took = stack
-        .eventually(FANOUT, "alice's grids and links are gone", async || {
-            rows_left(&stack, &alice).await == 0
-        })
+        .eventually(
+            FANOUT,
+            "alice's grids, links and copies are gone",
+            async || {
+                rows_left(&stack, &alice).await == 0
+                    && stack.count(&stack.links, &copies).await == 0
+            },
+        )
         .await;
     println!("fan-out to both services took {took:?}");
     stack

@@ -10,5 +10,6 @@ mod crashes;
 mod events;
 mod faults;
 mod gateway;
+mod grid_copies;
 mod pages;
 mod sessions;

@@ -9,7 +9,8 @@ use gridlink_service::{GateGuard, Gates, UserTx, WriteError};
 use links_client::LinkState;
 
 use super::Conn;
-use super::schema::links;
+use super::grid_copies::GridCopy;
+use super::schema::{grid_copies, links};
 use crate::domain::{LinkInput, LinkUpdate};
 
 /// Most live links one grid may hold.
@@ -239,6 +240,22 @@ pub async fn find_live(conn: &mut Conn, slug: &LinkSlug) -> Result<Option<Link>,
         .filter(links::slug.eq(slug))
         .filter(links::is_deleted.eq(false))
         .select(Link::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// A live link by slug, with the copy of its grid's owner and visibility
+/// when there is one (one indexed lookup, joined on the copy's key).
+pub async fn find_live_with_grid(
+    conn: &mut Conn,
+    slug: &LinkSlug,
+) -> Result<Option<(Link, Option<GridCopy>)>, DbError> {
+    Ok(links::table
+        .left_join(grid_copies::table)
+        .filter(links::slug.eq(slug))
+        .filter(links::is_deleted.eq(false))
+        .select((Link::as_select(), Option::<GridCopy>::as_select()))
         .first(conn)
         .await
         .optional()?)
@@ -559,7 +576,7 @@ pub async fn erase_owner(tx: &mut Tx, owner: &UserId) -> Result<(), DbError> {
     diesel::delete(links::table.filter(links::owner.eq(owner)))
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    super::grid_copies::erase_owner(tx, owner).await
 }
 
 /// Retires the live links of a deleted grid; returns how many. Waits for the

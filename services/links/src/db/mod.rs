@@ -1,5 +1,6 @@
 //! Every query the links service runs, in one place.
 
+pub mod grid_copies;
 pub mod links;
 pub mod schema;
 

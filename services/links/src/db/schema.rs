@@ -23,3 +23,16 @@ diesel::table! {
         pinned -> Bool,
     }
 }
+
+diesel::table! {
+    grid_copies (slug) {
+        slug -> Text,
+        owner -> Nullable<Text>,
+        visibility -> Nullable<Text>,
+        filled_at -> Nullable<Timestamptz>,
+        invalidated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(links -> grid_copies (grid));
+diesel::allow_tables_to_appear_in_same_query!(links, grid_copies);

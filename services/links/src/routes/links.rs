@@ -110,7 +110,7 @@ async fn grid_page(
     query: &ListQuery,
 ) -> Result<HttpResponse, ApiError> {
     let grids = state.grids.scoped();
-    let grid_ref = visible_grid(&grids, grid, viewer)
+    let grid_ref = visible_grid(state, &grids, grid, viewer)
         .await?
         .ok_or_else(grid_not_found)?;
     let page = if viewer == Some(&grid_ref.owner) {

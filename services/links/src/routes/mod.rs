@@ -1,9 +1,10 @@
-//! HTTP handlers: thin adapters between the API, the grids client and the
-//! queries.
+//! HTTP handlers: thin adapters between the API, the grids client (or the
+//! service's copy of what it says) and the queries.
 
 mod internal;
 mod links;
 
+use chrono::Utc;
 use gridlink_ids::{GridSlug, LinkSlug, UserId};
 use gridlink_problem::ApiError;
 use gridlink_service::dependency_failed;
@@ -11,7 +12,7 @@ use grids_client::{GridRef, ScopedGrids};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api::LinkState;
-use crate::db::{self, links::Link, links::LinkWriteError};
+use crate::db::{self, grid_copies::GridCopy, links::Link, links::LinkWriteError};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -62,7 +63,8 @@ fn link_slug(raw: &str) -> Result<LinkSlug, ApiError> {
 
 /// A live grid `viewer` may see, asked of the grids service: `None` when
 /// there is none (a 404 of whatever asked), an error when grids failed.
-async fn visible_grid(
+/// Writes ask here: whether a grid still exists is the grids service's word.
+async fn asked_grid(
     grids: &ScopedGrids<'_>,
     slug: &GridSlug,
     viewer: Option<&UserId>,
@@ -77,13 +79,57 @@ async fn owned_grid(
     slug: &GridSlug,
     caller: &UserId,
 ) -> Result<GridRef, ApiError> {
-    let grid = visible_grid(grids, slug, Some(caller))
+    let grid = asked_grid(grids, slug, Some(caller))
         .await?
         .ok_or_else(grid_not_found)?;
     if &grid.owner != caller {
         return Err(ApiError::Forbidden(
             "only the grid's owner may change its links".into(),
         ));
+    }
+    Ok(grid)
+}
+
+/// A live grid `viewer` may see, for a read: from the service's copy when it
+/// may be believed, else asked of the grids service.
+async fn visible_grid(
+    state: &AppState,
+    grids: &ScopedGrids<'_>,
+    slug: &GridSlug,
+    viewer: Option<&UserId>,
+) -> Result<Option<GridRef>, ApiError> {
+    let copy = {
+        let mut conn = state.db.conn().await?;
+        db::grid_copies::find(&mut conn, slug).await?
+    };
+    let grid = known_grid(state, grids, slug, copy).await?;
+    Ok(grid.filter(|grid| grid.visible_to(viewer)))
+}
+
+/// The live grid `copy` says, or, when it may not be believed, the grids
+/// service's answer (written into the copy for the next read; a failure to
+/// write it only costs that).
+async fn known_grid(
+    state: &AppState,
+    grids: &ScopedGrids<'_>,
+    slug: &GridSlug,
+    copy: Option<GridCopy>,
+) -> Result<Option<GridRef>, ApiError> {
+    let asked_at = Utc::now();
+    if let Some(grid) = state.copies.believe(copy.as_ref(), asked_at) {
+        return Ok(Some(grid));
+    }
+    let grid = grids.grid_ref(slug).await.map_err(dependency_failed)?;
+    if let Some(answer) = &grid
+        && state.copies.needs_fill(copy.as_ref(), answer, asked_at)
+    {
+        let filled = match state.db.conn().await {
+            Ok(mut conn) => db::grid_copies::fill(&mut conn, answer, asked_at).await,
+            Err(e) => Err(e),
+        };
+        if let Err(error) = filled {
+            tracing::warn!(%error, grid = %slug, "the grid's copy was not filled in");
+        }
     }
     Ok(grid)
 }
@@ -98,18 +144,25 @@ async fn live_link(state: &AppState, slug: &LinkSlug) -> Result<Link, ApiError> 
 
 /// A live link `viewer` may see: its grid must be live and visible to them,
 /// and unless it is theirs, the link must be public (enabled, in its window).
+/// With a believable copy of its grid, one statement.
 async fn visible_link(
     state: &AppState,
     grids: &ScopedGrids<'_>,
     slug: &LinkSlug,
     viewer: Option<&UserId>,
 ) -> Result<Link, ApiError> {
-    let link = live_link(state, slug).await?;
-    if viewer != Some(&link.owner) && link.state(chrono::Utc::now()) != LinkState::Live {
+    let (link, copy) = {
+        let mut conn = state.db.conn().await?;
+        db::links::find_live_with_grid(&mut conn, slug)
+            .await?
+            .ok_or_else(link_not_found)?
+    };
+    if viewer != Some(&link.owner) && link.state(Utc::now()) != LinkState::Live {
         return Err(link_not_found());
     }
-    visible_grid(grids, &link.grid, viewer)
+    known_grid(state, grids, &link.grid, copy)
         .await?
+        .filter(|grid| grid.visible_to(viewer))
         .ok_or_else(link_not_found)?;
     Ok(link)
 }
@@ -121,7 +174,7 @@ async fn ensure_owned(
     link: &Link,
     caller: &UserId,
 ) -> Result<(), ApiError> {
-    visible_grid(grids, &link.grid, Some(caller))
+    asked_grid(grids, &link.grid, Some(caller))
         .await?
         .ok_or_else(link_not_found)?;
     if &link.owner != caller {

@@ -258,3 +258,36 @@ async fn the_batch_returns_the_links_of_many_grids_in_one_call() {
     let error = unauthorised.links_of_grids(&slugs[..1]).await.unwrap_err();
     assert_eq!(error.status(), Some(401));
 }
+
+/// A read that asked the grids service fills in the service's copy of the
+/// grid, unless a change was announced after it asked: then the copy stays
+/// set aside, so a slow read never writes back what the change replaced.
+#[tokio::test]
+async fn a_read_fills_the_grid_copy_unless_a_later_change_set_it_aside() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let grid = app.grid(&alice, "unlisted").await;
+    let link = app.link(&alice, &grid, "a").await;
+    let path = format!("/api/v1/links/{}", link["slug"].as_str().unwrap());
+    let copied = format!(
+        "SELECT count(*) AS n FROM grid_copies \
+         WHERE slug = '{grid}' AND owner = '{}' AND visibility = 'unlisted'",
+        alice.id
+    );
+
+    assert_eq!(app.get(&path, None).await.status(), 200);
+    assert_eq!(app.sql_count(&copied).await, 1, "filled in by the read");
+
+    // A change consumed after any question asked from now on.
+    app.sql_lines(&format!(
+        "UPDATE grid_copies SET owner = NULL, visibility = NULL, filled_at = NULL, \
+         invalidated_at = now() + interval '1 hour' WHERE slug = '{grid}'"
+    ))
+    .await;
+    assert_eq!(app.get(&path, None).await.status(), 200);
+    assert_eq!(
+        app.sql_count(&copied).await,
+        0,
+        "the older answer is refused"
+    );
+}
