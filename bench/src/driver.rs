@@ -154,7 +154,8 @@ pub async fn run(
                 let mut tally = Tally::new();
                 while let Some(due) = schedule.next().await {
                     let outcome = scenario.call(&mut worker).await;
-                    let micros = due.elapsed().as_micros().max(1) as u64;
+                    let took = worker.measured.take().unwrap_or_else(|| due.elapsed());
+                    let micros = took.as_micros().max(1) as u64;
                     tally.latency.saturating_record(micros);
                     tally.requests += 1;
                     if let Err(failure) = outcome {

@@ -12,6 +12,7 @@
 
 mod driver;
 mod probe;
+mod redis;
 mod report;
 mod scenarios;
 
@@ -127,6 +128,7 @@ async fn bench(options: Options) -> anyhow::Result<()> {
                 duration: Duration::from_secs(1),
                 ..load
             };
+            scenario.prepare()?;
             let workers = scenario.workers(concurrency).await?;
             let (_, workers) = driver::run(scenario.clone(), workers, warm_up).await;
             let rss_before = probe.rss_kib();
@@ -140,6 +142,7 @@ async fn bench(options: Options) -> anyhow::Result<()> {
                 &measurement,
                 statements,
                 (rss_before, probe.rss_kib()),
+                redis::used_memory_kib(),
             );
             report::print(&row);
             rows.push(row);

@@ -30,6 +30,10 @@ pub struct Row {
     pub sql_per_request: f64,
     pub rss_before_kib: BTreeMap<String, u64>,
     pub rss_after_kib: BTreeMap<String, u64>,
+    /// Redis's `used_memory` after the run (the gateways' page cache and
+    /// rate limits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_after_kib: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -51,6 +55,7 @@ impl Row {
         measurement: &Measurement,
         statements: u64,
         rss: (BTreeMap<String, u64>, BTreeMap<String, u64>),
+        redis_after_kib: Option<u64>,
     ) -> Self {
         Self {
             scenario,
@@ -76,6 +81,7 @@ impl Row {
             sql_per_request: round(statements as f64 / measurement.requests.max(1) as f64, 2),
             rss_before_kib: rss.0,
             rss_after_kib: rss.1,
+            redis_after_kib,
         }
     }
 }
@@ -89,7 +95,7 @@ fn mib(rss: &BTreeMap<String, u64>) -> String {
 
 pub fn header() {
     println!(
-        "{:<15} {:>5} {:>9} {:>6} {:>5} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7}  RSS MiB before → after",
+        "{:<15} {:>5} {:>9} {:>6} {:>5} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7}  RSS MiB before → after (Redis after)",
         "scenario",
         "conc",
         "requests",
@@ -106,7 +112,7 @@ pub fn header() {
 
 pub fn print(row: &Row) {
     println!(
-        "{:<15} {:>5} {:>9} {:>6} {:>5} {:>9.1} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7.2}  {} → {}",
+        "{:<15} {:>5} {:>9} {:>6} {:>5} {:>9.1} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7.2}  {} → {}{}",
         row.scenario,
         row.concurrency,
         row.requests,
@@ -120,6 +126,10 @@ pub fn print(row: &Row) {
         row.sql_per_request,
         mib(&row.rss_before_kib),
         mib(&row.rss_after_kib),
+        row.redis_after_kib.map_or_else(String::new, |kib| format!(
+            " (redis {:.1})",
+            kib as f64 / 1024.0
+        )),
     );
     for failure in row.failures.iter().take(5) {
         println!("{:<15} {:>6} × {}", "", failure.count, failure.what);

@@ -11,6 +11,8 @@ use links_client::LinksClient;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
+mod pages;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// GET /api/v1/profiles/{username} through the gateway.
@@ -29,11 +31,27 @@ pub enum Kind {
     /// The mix, plus 1% account churn: sign up, write a grid and a link,
     /// delete the account (which fans out over the broker).
     Soak,
+    /// The profile page of a few users nobody writes to: cache hits.
+    PageHit,
+    /// The same pages with the ETag the client holds: 304s.
+    PageRevalidate,
+    /// Profile pages nobody asked for since the cache was emptied: misses.
+    PageMiss,
+    /// Every user's profile page in turn, until all are cached (memory).
+    PageEvery,
+    /// A writer renames a link and reads their profile until it shows the
+    /// new title: the latency is from the write's acknowledgement.
+    Invalidation,
 }
 
 impl Kind {
     /// What `make bench` runs; the soak has its own target.
-    pub const BENCH: [Kind; 6] = [
+    pub const BENCH: [Kind; 11] = [
+        Kind::PageHit,
+        Kind::PageRevalidate,
+        Kind::PageMiss,
+        Kind::PageEvery,
+        Kind::Invalidation,
         Kind::Profile,
         Kind::ProfileDirect,
         Kind::Link,
@@ -51,6 +69,11 @@ impl Kind {
             Kind::Login => "login",
             Kind::Mixed => "mixed",
             Kind::Soak => "soak",
+            Kind::PageHit => "page-hit",
+            Kind::PageRevalidate => "page-304",
+            Kind::PageMiss => "page-miss",
+            Kind::PageEvery => "page-every",
+            Kind::Invalidation => "invalidation",
         }
     }
 
@@ -64,7 +87,7 @@ impl Kind {
 
     /// Writers sign in before the clock starts.
     fn needs_account(self) -> bool {
-        matches!(self, Kind::Mixed | Kind::Soak)
+        matches!(self, Kind::Mixed | Kind::Soak | Kind::Invalidation)
     }
 }
 
@@ -103,11 +126,18 @@ pub struct Target {
 pub struct Worker {
     rng: fastrand::Rng,
     account: Option<Account>,
+    /// The ETags this client holds, by user index (the 304 scenario).
+    etags: std::collections::HashMap<u32, String>,
+    /// The latency of the last call, when it is not the call's duration.
+    pub measured: Option<std::time::Duration>,
 }
 
 struct Account {
+    name: String,
     token: String,
     grid: String,
+    /// A link on the first page of their profile, which they never delete.
+    shown: String,
     /// The link this writer created and has not deleted yet.
     link: Option<String>,
     writes: u64,
@@ -116,6 +146,8 @@ struct Account {
 pub struct Scenario {
     pub kind: Kind,
     target: Arc<Target>,
+    /// The next page of a scenario that walks through pages in turn.
+    turn: std::sync::atomic::AtomicU64,
 }
 
 /// A request that did not get the answer it should have.
@@ -289,6 +321,11 @@ impl Target {
                 .as_str()
                 .with_context(|| format!("{name} has no grid"))?
                 .to_owned(),
+            shown: profile["grids"][0]["links"][0]["slug"]
+                .as_str()
+                .with_context(|| format!("{name}'s first grid has no link"))?
+                .to_owned(),
+            name,
             link: None,
             writes: 0,
         })
@@ -307,6 +344,14 @@ impl Target {
 /// Sends the request, reads the whole body, and checks the status. A wrong
 /// answer is described by its status, route and problem detail.
 async fn expect(request: RequestBuilder, want: StatusCode) -> Result<Vec<u8>, Failure> {
+    answer(request, want).await.map(|(_, body)| body)
+}
+
+/// [`expect`], with the answer's headers.
+async fn answer(
+    request: RequestBuilder,
+    want: StatusCode,
+) -> Result<(reqwest::header::HeaderMap, Vec<u8>), Failure> {
     let (client, request) = request.build_split();
     let request = request?;
     let route = route(request.method(), request.url());
@@ -316,9 +361,10 @@ async fn expect(request: RequestBuilder, want: StatusCode) -> Result<Vec<u8>, Fa
     };
     let response = client.execute(request).await.map_err(no_answer)?;
     let status = response.status();
+    let headers = response.headers().clone();
     let body = response.bytes().await.map_err(no_answer)?;
     if status == want {
-        return Ok(body.to_vec());
+        return Ok((headers, body.to_vec()));
     }
     let problem: Value = serde_json::from_slice(&body).unwrap_or_default();
     let detail = problem["detail"].as_str().or(problem["title"].as_str());
@@ -333,7 +379,22 @@ async fn expect(request: RequestBuilder, want: StatusCode) -> Result<Vec<u8>, Fa
 
 impl Scenario {
     pub fn new(kind: Kind, target: Arc<Target>) -> Self {
-        Self { kind, target }
+        Self {
+            kind,
+            target,
+            turn: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Before each run (and its warm-up): the miss scenario empties the
+    /// page cache, so every page it asks for is one nobody asked for; the
+    /// every-page one too, so what Redis holds after it is every profile.
+    pub fn prepare(&self) -> anyhow::Result<()> {
+        if matches!(self.kind, Kind::PageMiss | Kind::PageEvery) {
+            crate::redis::forget_pages()?;
+            self.turn.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// One worker per connection; writers are signed in here, before the clock starts.
@@ -348,6 +409,8 @@ impl Scenario {
             workers.push(Worker {
                 rng: fastrand::Rng::with_seed(index as u64 + 1),
                 account,
+                etags: std::collections::HashMap::new(),
+                measured: None,
             });
         }
         Ok(workers)
@@ -363,6 +426,11 @@ impl Scenario {
             Kind::Mixed => self.mixed(worker).await,
             Kind::Soak if worker.rng.u32(0..100) == 0 => self.churn().await,
             Kind::Soak => self.mixed(worker).await,
+            Kind::PageHit => self.page_hit(worker).await,
+            Kind::PageRevalidate => self.page_revalidate(worker).await,
+            Kind::PageMiss => self.page_miss().await,
+            Kind::PageEvery => self.page_every().await,
+            Kind::Invalidation => self.invalidation(worker).await,
         }
     }
 

@@ -95,8 +95,10 @@ pub async fn cached_page(
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok());
-    if let Some(page) = cache.get(key).await {
-        return answer(req, &page, if_none_match, "hit");
+    if let Some(page) = cache.get(key).await
+        && let Some(response) = answer(req, &page, if_none_match, "hit")
+    {
+        return response;
     }
     let started = Instant::now();
     match assemble.await {
@@ -105,23 +107,25 @@ pub async fn cached_page(
             cache
                 .put(key, &assembled.owner, &page, started, assembled.changes_at)
                 .await;
-            answer(req, &page, if_none_match, "miss")
+            answer(req, &page, if_none_match, "miss").expect("a page just assembled has its JSON")
         }
         Err(response) => response,
     }
 }
 
+/// The answer `page` makes to `req`; `None` if the page (read back from the
+/// cache) cannot make it.
 fn answer(
     req: &HttpRequest,
     page: &Page,
     if_none_match: Option<&str>,
     how: &'static str,
-) -> HttpResponse {
+) -> Option<HttpResponse> {
     let accept = req
         .headers()
         .get(header::ACCEPT_ENCODING)
         .and_then(|value| value.to_str().ok());
-    let (bytes, encoding, etag) = page.representation(Encoding::chosen(accept));
+    let (bytes, encoding, etag) = page.representation(Encoding::chosen(accept))?;
     let not_modified = if_none_match.is_some_and(|tags| page.matches(tags));
     let mut response = if not_modified {
         HttpResponse::NotModified()
@@ -134,10 +138,10 @@ fn answer(
         .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header(("x-cache", how));
     if not_modified {
-        return response.finish();
+        return Some(response.finish());
     }
     if let Some(coding) = encoding.header() {
         response.insert_header((header::CONTENT_ENCODING, coding));
     }
-    response.content_type(ContentType::json()).body(bytes)
+    Some(response.content_type(ContentType::json()).body(bytes))
 }

@@ -120,11 +120,17 @@ impl Encoding {
 
 /// A page as it is served: its JSON, compressed once (gzip and brotli, when
 /// it is large enough to gain), and a strong ETag per representation.
+/// Redis keeps a compressed page's two compressed forms alone (a fifth of
+/// its JSON); the rare client that takes neither gets the gzip form
+/// decompressed, which costs a tenth of compressing it.
 #[derive(Debug, Clone)]
 pub struct Page {
     /// The tag of the JSON; the compressed forms append `-gz` / `-br`.
     tag: String,
-    pub body: Bytes,
+    /// The JSON's length.
+    pub len: usize,
+    /// The JSON, unless only its compressed forms were kept.
+    body: Option<Bytes>,
     gzip: Option<Bytes>,
     brotli: Option<Bytes>,
 }
@@ -143,21 +149,33 @@ impl Page {
         };
         Self {
             tag,
-            body,
+            len: body.len(),
+            body: Some(body),
             gzip,
             brotli,
         }
     }
 
+    /// The JSON itself; `None` if its stored form cannot be read.
+    fn json(&self) -> Option<Bytes> {
+        match (&self.body, &self.gzip) {
+            (Some(body), _) => Some(body.clone()),
+            (None, Some(gz)) => gunzipped(gz, self.len),
+            (None, None) => None,
+        }
+    }
+
     /// What is sent for `encoding`: the bytes, their encoding, their ETag.
-    pub fn representation(&self, encoding: Encoding) -> (Bytes, Encoding, String) {
+    /// `None` only for a page read back from the cache whose JSON cannot be
+    /// recovered (the caller assembles it instead).
+    pub fn representation(&self, encoding: Encoding) -> Option<(Bytes, Encoding, String)> {
         let (bytes, encoding) = match (encoding, &self.gzip, &self.brotli) {
             (Encoding::Brotli, _, Some(br)) => (br.clone(), Encoding::Brotli),
             (Encoding::Gzip, Some(gz), _) => (gz.clone(), Encoding::Gzip),
-            _ => (self.body.clone(), Encoding::Identity),
+            _ => (self.json()?, Encoding::Identity),
         };
         let etag = format!("\"{}{}\"", self.tag, encoding.etag_suffix());
-        (bytes, encoding, etag)
+        Some((bytes, encoding, etag))
     }
 
     /// Whether an `If-None-Match` value names this page in any of its
@@ -176,19 +194,28 @@ impl Page {
     }
 
     /// The tag, then the three lengths, on a header line; then the bytes.
+    /// (The JSON's stored length is 0 when it is kept only compressed.)
     fn encode(&self) -> Vec<u8> {
         let len = |b: &Option<Bytes>| b.as_ref().map_or(0, Bytes::len);
+        let body = if self.gzip.is_some() {
+            None
+        } else {
+            self.body.as_ref()
+        };
         let header = format!(
-            "{} {} {} {}\n",
+            "{} {} {} {} {}\n",
             self.tag,
-            self.body.len(),
+            self.len,
+            body.map_or(0, Bytes::len),
             len(&self.gzip),
             len(&self.brotli)
         );
         let mut value = header.into_bytes();
-        value.extend_from_slice(&self.body);
-        for compressed in [&self.gzip, &self.brotli].into_iter().flatten() {
-            value.extend_from_slice(compressed);
+        for part in [body, self.gzip.as_ref(), self.brotli.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            value.extend_from_slice(part);
         }
         value
     }
@@ -199,8 +226,12 @@ impl Page {
         let mut fields = header.split(' ');
         let tag = fields.next()?.to_owned();
         let mut lengths = fields.map(|n| n.parse::<usize>().ok());
-        let (body_len, gzip_len, brotli_len) =
-            (lengths.next()??, lengths.next()??, lengths.next()??);
+        let (len, body_len, gzip_len, brotli_len) = (
+            lengths.next()??,
+            lengths.next()??,
+            lengths.next()??,
+            lengths.next()??,
+        );
         let all = Bytes::from(value);
         let mut at = newline + 1;
         let mut take = |n: usize| {
@@ -208,7 +239,11 @@ impl Page {
             at += n;
             part
         };
-        let body = take(body_len)?;
+        let body = if body_len > 0 || len == 0 {
+            Some(take(body_len)?)
+        } else {
+            None
+        };
         let gzip = if gzip_len > 0 {
             Some(take(gzip_len)?)
         } else {
@@ -219,8 +254,12 @@ impl Page {
         } else {
             None
         };
+        if body.is_none() && gzip.is_none() {
+            return None;
+        }
         Some(Self {
             tag,
+            len,
             body,
             gzip,
             brotli,
@@ -228,17 +267,38 @@ impl Page {
     }
 }
 
+fn gunzipped(gz: &[u8], len: usize) -> Option<Bytes> {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(len);
+    match flate2::read::GzDecoder::new(gz).read_to_end(&mut out) {
+        Ok(_) if out.len() == len => Some(out.into()),
+        Ok(_) | Err(_) => {
+            tracing::warn!("a cached page's gzip form is unreadable; assembling the page");
+            None
+        }
+    }
+}
+
 fn gzipped(body: &[u8]) -> Bytes {
     use std::io::Write;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Level 1: gzip is for the clients without brotli, and a miss pays for
+    // it. On a 42 KB profile, 0.06 ms for 5,264 bytes, against 0.27 ms for
+    // 4,190 at the default 6.
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(body).expect("writing to memory");
     encoder.finish().expect("writing to memory").into()
 }
 
 fn brotlied(body: &[u8]) -> Bytes {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(body.len() / 4);
+    // Quality 4 with a window no larger than the page: on a 42 KB profile,
+    // 0.22 ms for 3,470 bytes, against 0.82 ms for 3,398 at quality 5 and
+    // the default 4 MiB window (whose buffers cost more to clear than the
+    // page costs to compress); quality 5 with a small window takes 5 ms.
+    let window_bits = (usize::BITS - body.len().leading_zeros()).clamp(10, 22);
     let params = brotli::enc::BrotliEncoderParams {
-        quality: 5,
+        quality: 4,
+        lgwin: window_bits as i32,
         ..Default::default()
     };
     brotli::BrotliCompress(&mut &body[..], &mut out, &params).expect("writing to memory");
@@ -319,7 +379,7 @@ impl PageCache {
         let Some(mut redis) = self.redis.clone() else {
             return;
         };
-        if started.elapsed() >= self.settle || page.body.len() > self.max_entry_bytes {
+        if started.elapsed() >= self.settle || page.len > self.max_entry_bytes {
             return;
         }
         let mut ttl = self.ttl;
@@ -425,8 +485,11 @@ mod tests {
     fn a_page_round_trips_and_matches_its_own_etags() {
         let page = Page::new(Bytes::from_static(b"{\"a\":\"x\\ny\"}"));
         let back = Page::decode(page.encode()).unwrap();
-        assert_eq!(back.body, page.body);
-        let (_, encoding, etag) = page.representation(Encoding::Brotli);
+        assert_eq!(
+            back.representation(Encoding::Identity).unwrap().0,
+            page.representation(Encoding::Identity).unwrap().0
+        );
+        let (_, encoding, etag) = page.representation(Encoding::Brotli).unwrap();
         assert_eq!(
             encoding,
             Encoding::Identity,
@@ -440,6 +503,7 @@ mod tests {
             etag,
             Page::new(Bytes::from_static(b"{}"))
                 .representation(Encoding::Identity)
+                .unwrap()
                 .2
         );
     }
@@ -451,10 +515,16 @@ mod tests {
             vec!["{\"title\":\"a link\"}"; 200].join(",")
         );
         let page = Page::new(Bytes::from(json.clone()));
-        let back = Page::decode(page.encode()).unwrap();
+        let stored = page.encode();
+        assert!(
+            stored.len() < json.len() / 2,
+            "only the compressed forms are stored: {} bytes",
+            stored.len()
+        );
+        let back = Page::decode(stored).unwrap();
         let mut etags = Vec::new();
         for wanted in [Encoding::Identity, Encoding::Gzip, Encoding::Brotli] {
-            let (bytes, encoding, etag) = back.representation(wanted);
+            let (bytes, encoding, etag) = back.representation(wanted).unwrap();
             assert_eq!(encoding, wanted);
             assert!(back.matches(&etag) && page.matches(&etag));
             let plain = match encoding {

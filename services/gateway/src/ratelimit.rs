@@ -1,8 +1,10 @@
 //! Rate limits with GCRA (the generic cell rate algorithm): each key may spend
 //! `limit` requests per `window`, refilled smoothly. State is a single
-//! "theoretical arrival time" per key: in this process by default, or in Redis
-//! (`REDIS_URL`) so every gateway replica shares the same budget. If Redis
-//! fails, the limiter falls back to its local state rather than failing open.
+//! "theoretical arrival time" per key, in microseconds (so a budget of more
+//! than one request per millisecond is kept, not rounded down to it): in this
+//! process by default, or in Redis (`REDIS_URL`) so every gateway replica
+//! shares the same budget. If Redis fails, the limiter falls back to its
+//! local state rather than failing open.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -16,12 +18,12 @@ pub struct Quota {
 }
 
 impl Quota {
-    fn interval_ms(&self) -> u64 {
-        (self.window.as_millis() as u64 / u64::from(self.limit.max(1))).max(1)
+    fn interval_us(&self) -> u64 {
+        (self.window.as_micros() as u64 / u64::from(self.limit.max(1))).max(1)
     }
 
-    fn window_ms(&self) -> u64 {
-        self.window.as_millis() as u64
+    fn window_us(&self) -> u64 {
+        self.window.as_micros() as u64
     }
 }
 
@@ -36,12 +38,14 @@ pub struct Decision {
     pub reset_secs: u64,
 }
 
-fn decide(quota: Quota, tat_ms: u64, now_ms: u64) -> (Decision, Option<u64>) {
-    let (interval, window) = (quota.interval_ms(), quota.window_ms());
-    let tat = tat_ms.max(now_ms);
+const MICROS: u64 = 1_000_000;
+
+fn decide(quota: Quota, tat_us: u64, now_us: u64) -> (Decision, Option<u64>) {
+    let (interval, window) = (quota.interval_us(), quota.window_us());
+    let tat = tat_us.max(now_us);
     let new_tat = tat + interval;
-    if new_tat - now_ms > window {
-        let retry = (new_tat - now_ms - window).div_ceil(1000).max(1);
+    if new_tat - now_us > window {
+        let retry = (new_tat - now_us - window).div_ceil(MICROS).max(1);
         let decision = Decision {
             allowed: false,
             remaining: 0,
@@ -49,25 +53,25 @@ fn decide(quota: Quota, tat_ms: u64, now_ms: u64) -> (Decision, Option<u64>) {
         };
         return (decision, None);
     }
-    let used = new_tat - now_ms;
+    let used = new_tat - now_us;
     let decision = Decision {
         allowed: true,
         remaining: ((window - used) / interval) as u32,
-        reset_secs: used.div_ceil(1000),
+        reset_secs: used.div_ceil(MICROS),
     };
     (decision, Some(new_tat))
 }
 
-fn now_ms() -> u64 {
+fn now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+        .map_or(0, |d| d.as_micros() as u64)
 }
 
 /// GCRA in Redis, atomically, on Redis' own clock (replicas may disagree on time).
 const SCRIPT: &str = r#"
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
@@ -76,7 +80,7 @@ local new_tat = tat + interval
 if new_tat - now > window then
   return {0, new_tat - now - window}
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now + 1000)
+redis.call('SET', KEYS[1], new_tat, 'PX', math.floor((new_tat - now) / 1000) + 1000)
 return {1, new_tat - now}
 "#;
 
@@ -114,9 +118,10 @@ impl RateLimiter {
             let mut connection = manager.clone();
             let mut invocation = script.prepare_invoke();
             invocation
-                .key(format!("{}{key}", self.prefix))
-                .arg(quota.interval_ms())
-                .arg(quota.window_ms());
+                // `us:`: the unit of what is stored, which was milliseconds.
+                .key(format!("{}us:{key}", self.prefix))
+                .arg(quota.interval_us())
+                .arg(quota.window_us());
             let checked = invocation.invoke_async::<(i64, i64)>(&mut connection);
             // A store that does not answer in time is a store that is down.
             match tokio::time::timeout(REDIS_BUDGET, checked).await {
@@ -124,16 +129,16 @@ impl RateLimiter {
                     let used = used.max(0) as u64;
                     return Decision {
                         allowed: true,
-                        remaining: ((quota.window_ms().saturating_sub(used)) / quota.interval_ms())
+                        remaining: ((quota.window_us().saturating_sub(used)) / quota.interval_us())
                             as u32,
-                        reset_secs: used.div_ceil(1000),
+                        reset_secs: used.div_ceil(MICROS),
                     };
                 }
                 Ok(Ok((_, retry))) => {
                     return Decision {
                         allowed: false,
                         remaining: 0,
-                        reset_secs: (retry.max(0) as u64).div_ceil(1000).max(1),
+                        reset_secs: (retry.max(0) as u64).div_ceil(MICROS).max(1),
                     };
                 }
                 Ok(Err(e)) => {
@@ -142,7 +147,7 @@ impl RateLimiter {
                 Err(_) => tracing::warn!("rate limit store too slow; using local state"),
             }
         }
-        self.check_local(key, quota, now_ms())
+        self.check_local(key, quota, now_us())
     }
 
     fn check_local(&self, key: &str, quota: Quota, now: u64) -> Decision {
@@ -174,7 +179,7 @@ mod tests {
     #[test]
     fn a_burst_up_to_the_limit_passes_then_requests_are_refused() {
         let limiter = RateLimiter::in_memory();
-        let now = 1_000_000;
+        let now = 1_000_000_000;
         for i in 0..10 {
             let d = limiter.check_local("k", QUOTA, now);
             assert!(d.allowed, "request {i}");
@@ -192,15 +197,33 @@ mod tests {
     #[test]
     fn the_budget_refills_smoothly() {
         let limiter = RateLimiter::in_memory();
-        let now = 1_000_000;
+        let now = 1_000_000_000;
         for _ in 0..10 {
             limiter.check_local("k", QUOTA, now);
         }
-        assert!(!limiter.check_local("k", QUOTA, now + 500).allowed);
+        assert!(!limiter.check_local("k", QUOTA, now + 500_000).allowed);
         assert!(
-            limiter.check_local("k", QUOTA, now + 1_000).allowed,
+            limiter.check_local("k", QUOTA, now + MICROS).allowed,
             "one request per second comes back"
         );
-        assert!(!limiter.check_local("k", QUOTA, now + 1_000).allowed);
+        assert!(!limiter.check_local("k", QUOTA, now + MICROS).allowed);
+    }
+
+    #[test]
+    fn a_budget_finer_than_a_millisecond_is_kept() {
+        // 6,000,000 a minute: 100 a millisecond, 100,000 a second.
+        let quota = Quota {
+            limit: 6_000_000,
+            window: Duration::from_secs(60),
+        };
+        let limiter = RateLimiter::in_memory();
+        let now = 1_000_000_000;
+        // A burst of 100,000 at once: rounding the interval up to a
+        // millisecond would cap the burst at 60,000.
+        for i in 0..100_000 {
+            assert!(limiter.check_local("k", quota, now).allowed, "request {i}");
+        }
+        let last = limiter.check_local("k", quota, now);
+        assert_eq!(last.remaining, 6_000_000 - 100_001);
     }
 }
