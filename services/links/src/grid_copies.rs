@@ -46,19 +46,22 @@ impl GridCopies {
         Self { settings, feed }
     }
 
+    /// Whether the feed runs: without it, reads need not even look at the
+    /// copy.
+    pub fn fed(&self) -> bool {
+        self.feed
+            .consuming_for()
+            .is_some_and(|connected| connected >= self.settings.settle)
+    }
+
     /// The grid `copy` says, if it may be believed at `now`.
     pub fn believe(&self, copy: Option<&GridCopy>, now: DateTime<Utc>) -> Option<GridRef> {
-        let fed = self
-            .feed
-            .consuming_for()
-            .is_some_and(|connected| connected >= self.settings.settle);
         let (grid, filled_at) = copy?.grid()?;
-        let age = (now - filled_at).to_std().unwrap_or_default();
-        (fed && age < self.settings.max_age).then_some(grid)
+        (self.fed() && !self.expired(filled_at, now)).then_some(grid)
     }
 
     /// Whether a read that asked the grids service should write its answer
-    /// into the copy: when there is none to believe, or it differs.
+    /// into the copy: when there is none, it is too old, or it differs.
     pub fn needs_fill(
         &self,
         copy: Option<&GridCopy>,
@@ -66,11 +69,12 @@ impl GridCopies {
         now: DateTime<Utc>,
     ) -> bool {
         match copy.and_then(GridCopy::grid) {
-            Some((grid, filled_at)) => {
-                let age = (now - filled_at).to_std().unwrap_or_default();
-                &grid != answer || age >= self.settings.max_age / 2
-            }
+            Some((grid, filled_at)) => &grid != answer || self.expired(filled_at, now),
             None => true,
         }
+    }
+
+    fn expired(&self, filled_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        (now - filled_at).to_std().unwrap_or_default() >= self.settings.max_age
     }
 }

@@ -91,13 +91,17 @@ async fn owned_grid(
 }
 
 /// A live grid `viewer` may see, for a read: from the service's copy when it
-/// may be believed, else asked of the grids service.
+/// may be believed, else asked of the grids service (without the copy's
+/// feed, without looking at the copy).
 async fn visible_grid(
     state: &AppState,
     grids: &ScopedGrids<'_>,
     slug: &GridSlug,
     viewer: Option<&UserId>,
 ) -> Result<Option<GridRef>, ApiError> {
+    if !state.copies.fed() {
+        return asked_grid(grids, slug, viewer).await;
+    }
     let copy = {
         let mut conn = state.db.conn().await?;
         db::grid_copies::find(&mut conn, slug).await?
