@@ -60,7 +60,6 @@ impl BrokerSettings {
 #[derive(Debug, Clone, Default)]
 pub struct BrokerState {
     relay: Arc<AtomicBool>,
-    consumers: Arc<AtomicBool>,
     has_consumers: Arc<AtomicBool>,
     /// When the consumers last (re)connected; `None` while they are not.
     consuming_since: Arc<Mutex<Option<Instant>>>,
@@ -73,13 +72,12 @@ impl BrokerState {
 
     pub(crate) fn set_consumers(&self, up: bool) {
         self.has_consumers.store(true, Ordering::Relaxed);
-        self.consumers.store(up, Ordering::Relaxed);
         let mut since = self.consuming_since.lock().expect("never poisoned");
-        *since = match (*since, up) {
-            (Some(since), true) => Some(since),
-            (None, true) => Some(Instant::now()),
-            (_, false) => None,
-        };
+        if up {
+            since.get_or_insert_with(Instant::now);
+        } else {
+            *since = None;
+        }
     }
 
     /// How long this process's consumers have been connected without a
@@ -93,7 +91,6 @@ impl BrokerState {
     /// its consumers.
     pub fn is_connected(&self) -> bool {
         self.relay.load(Ordering::Relaxed)
-            && (!self.has_consumers.load(Ordering::Relaxed)
-                || self.consumers.load(Ordering::Relaxed))
+            && (!self.has_consumers.load(Ordering::Relaxed) || self.consuming_for().is_some())
     }
 }
