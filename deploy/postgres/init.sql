@@ -2,3 +2,4 @@
 CREATE DATABASE gridlink_auth;
 CREATE DATABASE gridlink_grids;
 CREATE DATABASE gridlink_links;
+CREATE DATABASE gridlink_analytics;

@@ -8,6 +8,7 @@ pub fn public_document() -> OpenApi {
         auth::openapi::document(),
         grids::openapi::document(),
         links::openapi::document(),
+        analytics::openapi::document(),
     ])
 }
 

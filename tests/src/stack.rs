@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use gridlink_config::Secret;
 use gridlink_db::testing::TestDatabase;
 use gridlink_events::BrokerSettings;
-use gridlink_test_support::{GATEWAY_TOKEN, GRIDS_TOKEN, LINKS_TOKEN, Running, kit_config};
+use gridlink_test_support::{
+    ANALYTICS_TOKEN, GATEWAY_TOKEN, GRIDS_TOKEN, LINKS_TOKEN, Running, kit_config,
+};
 
 pub const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
@@ -15,6 +17,8 @@ pub struct Stack {
     pub auth: Running,
     pub grids: Running,
     pub links: Running,
+    /// Started when [`Options::analytics`] says so.
+    pub analytics: Option<Running>,
     pub gateway: Option<Running>,
     pub events: BrokerSettings,
     with_events: bool,
@@ -41,6 +45,8 @@ pub struct Options {
     pub links_in_child: bool,
     /// Changes the in-process links service's configuration before it starts.
     pub links: Option<LinksSetup>,
+    /// Start the analytics service too (the gateway's stats routes reach it).
+    pub analytics: bool,
 }
 
 /// Adjusts a test links service's configuration before it starts.
@@ -55,6 +61,7 @@ impl Default for Options {
             grids_database_via: None,
             links_in_child: false,
             links: None,
+            analytics: false,
         }
     }
 }
@@ -178,7 +185,12 @@ pub fn gateway_config(auth: &Running, grids: &Running, links: &Running) -> gatew
     config.auth.base_url = auth.url.clone();
     config.grids.base_url = grids.url.clone();
     config.links.base_url = links.url.clone();
-    for upstream in [&mut config.auth, &mut config.grids, &mut config.links] {
+    for upstream in [
+        &mut config.auth,
+        &mut config.grids,
+        &mut config.links,
+        &mut config.analytics,
+    ] {
         upstream.service_token = Some(Secret::new(GATEWAY_TOKEN));
     }
     config.trusted_proxies = gridlink_http::TrustedProxies::default();
@@ -274,10 +286,31 @@ impl Stack {
             Running::serve(links::build(config).await.unwrap(), Some(db))
         };
 
+        let analytics = if options.analytics {
+            let db = TestDatabase::create("analytics", analytics::MIGRATIONS).await;
+            let mut config = analytics::Config::from_env().unwrap();
+            config.kit = kit_config(Some(&db));
+            config.kit.events = events_on.then(|| events.clone());
+            config.tokens = verified_by(&auth, ANALYTICS_TOKEN);
+            for (upstream, service) in [(&mut config.links, &links), (&mut config.grids, &grids)] {
+                upstream.base_url = service.url.clone();
+                upstream.service_token = Some(Secret::new(ANALYTICS_TOKEN));
+            }
+            Some(Running::serve(
+                analytics::build(config).await.unwrap(),
+                Some(db),
+            ))
+        } else {
+            None
+        };
+
         let gateway = match options.gateway {
             None => None,
             Some(adjust) => {
                 let mut config = gateway_config(&auth, &grids, &links);
+                if let Some(analytics) = &analytics {
+                    config.analytics.base_url = analytics.url.clone();
+                }
                 config.kit.http.workers = 2;
                 config.kit.events = events_on.then(|| events.clone());
                 adjust(&mut config);
@@ -288,6 +321,7 @@ impl Stack {
             auth,
             grids,
             links,
+            analytics,
             gateway,
             events,
             // A links binary declares the test's topology whatever `events` says.
@@ -309,7 +343,10 @@ impl Stack {
 
     /// Whether auth, grids and links all answer `/readyz` with 200.
     pub async fn all_ready(&self) -> bool {
-        for service in [&self.auth, &self.grids, &self.links] {
+        for service in [&self.auth, &self.grids, &self.links]
+            .into_iter()
+            .chain(&self.analytics)
+        {
             let ready = self
                 .client
                 .get(format!("{}/readyz", service.url))

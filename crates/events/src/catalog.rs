@@ -2,7 +2,7 @@
 //! which is also its routing key on the `gridlink.events` topic exchange.
 
 use chrono::{DateTime, Utc};
-use gridlink_ids::{GridSlug, SessionId, UserId};
+use gridlink_ids::{GridSlug, LinkSlug, SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -229,6 +229,102 @@ impl LinksChanged {
 
 impl Event for LinksChanged {
     const TYPE: &'static str = "links.changed.v1";
+    fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+}
+
+/// What kind of client made a visit, from its user agent (the agent itself
+/// is never sent). Bots are counted apart from visitors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Device {
+    Desktop,
+    Mobile,
+    Tablet,
+    Bot,
+}
+
+impl Device {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Desktop => "desktop",
+            Self::Mobile => "mobile",
+            Self::Tablet => "tablet",
+            Self::Bot => "bot",
+        }
+    }
+}
+
+/// One visit as the gateway saw it: when, whose, by whom (a keyed hash of
+/// the address and user agent under a secret that lives one UTC day, so it
+/// cannot be traced back once the day is over), and from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Visit {
+    pub at: DateTime<Utc>,
+    /// Whose page or link was visited.
+    pub owner: UserId,
+    /// The grid page viewed or the clicked link's grid; none for a profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid: Option<GridSlug>,
+    /// The clicked link (clicks only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkSlug>,
+    /// 32 hex characters; the same visitor has the same one all day.
+    pub visitor: String,
+    /// `?src=` of a click (`[a-z0-9_-]{1,32}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The host of the `Referer`, lowercased; nothing else of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+    pub device: Device,
+}
+
+/// A batch of visits (clicks or views), published by the gateway with
+/// publisher confirms; the batch's id makes redeliveries count once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Visits<K> {
+    pub event_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub visits: Vec<Visit>,
+    #[serde(skip)]
+    kind: std::marker::PhantomData<K>,
+}
+
+impl<K> Visits<K> {
+    pub fn new(visits: Vec<Visit>) -> Self {
+        Self {
+            event_id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            visits,
+            kind: std::marker::PhantomData,
+        }
+    }
+}
+
+/// Clicks through `/r/{slug}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clicks;
+
+/// Views of profile and grid pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Views;
+
+pub type LinksClicked = Visits<Clicks>;
+pub type PagesViewed = Visits<Views>;
+
+impl Event for LinksClicked {
+    const TYPE: &'static str = "link.clicked.v1";
+    fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+}
+
+impl Event for PagesViewed {
+    const TYPE: &'static str = "page.viewed.v1";
     fn event_id(&self) -> Uuid {
         self.event_id
     }

@@ -4,8 +4,8 @@ use gridlink_ids::{GridSlug, UserId};
 
 use crate::topology::QUEUES;
 use crate::{
-    Event, GridChange, GridChanged, GridDeleted, LinksChanged, SessionsRevoked, UserDeleted,
-    UserErased, UserUpdated,
+    Event, GridChange, GridChanged, GridDeleted, LinksChanged, LinksClicked, PagesViewed,
+    SessionsRevoked, UserDeleted, UserErased, UserUpdated,
 };
 
 const DOCUMENT: &str = include_str!("../../../proto-docs/events.asyncapi.yaml");
@@ -22,7 +22,9 @@ fn fields<T: serde::Serialize>(sample: &T) -> Vec<String> {
 
 #[test]
 fn every_event_and_its_fields_are_documented() {
-    let events: [(&str, Vec<String>); 7] = [
+    let events: [(&str, Vec<String>); 9] = [
+        (LinksClicked::TYPE, fields(&LinksClicked::new(vec![]))),
+        (PagesViewed::TYPE, fields(&PagesViewed::new(vec![]))),
         (
             UserUpdated::TYPE,
             fields(&UserUpdated::new(UserId::generate())),

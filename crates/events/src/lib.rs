@@ -22,11 +22,12 @@ pub mod metrics;
 pub mod outbox;
 pub mod relay;
 pub mod settings;
+pub mod spool;
 pub mod topology;
 
 pub use catalog::{
-    Event, GridChange, GridChanged, GridDeleted, LinksChanged, SessionsRevoked, UserDeleted,
-    UserErased, UserUpdated,
+    Device, Event, GridChange, GridChanged, GridDeleted, LinksChanged, LinksClicked, PagesViewed,
+    SessionsRevoked, UserDeleted, UserErased, UserUpdated, Visit,
 };
 pub use metrics::EventMetrics;
 pub use settings::{BrokerSettings, BrokerState};

@@ -157,7 +157,12 @@ pub async fn publish_pending(
                     ..BasicPublishOptions::default()
                 },
                 &body,
-                properties(row),
+                properties(
+                    row.event_id,
+                    &row.event_type,
+                    row.created_at,
+                    row.traceparent.as_deref(),
+                ),
             );
             let confirm = deadline::broker("publish", publish).await?;
             confirms.push((row.id, row.event_id, confirm));
@@ -183,9 +188,16 @@ pub async fn publish_pending(
     .await
 }
 
-fn properties(row: &Pending) -> BasicProperties {
+/// A persistent JSON event message's properties: its id (what consumers
+/// deduplicate by), type, creation time and trace.
+pub(crate) fn properties(
+    event_id: Uuid,
+    event_type: &str,
+    created_at: DateTime<Utc>,
+    traceparent: Option<&str>,
+) -> BasicProperties {
     let mut headers = FieldTable::default();
-    if let Some(traceparent) = &row.traceparent {
+    if let Some(traceparent) = traceparent {
         headers.insert(
             "traceparent".into(),
             AMQPValue::LongString(LongString::from(traceparent.as_bytes().to_vec())),
@@ -194,9 +206,9 @@ fn properties(row: &Pending) -> BasicProperties {
     BasicProperties::default()
         .with_content_type("application/json".into())
         .with_delivery_mode(2)
-        .with_message_id(row.event_id.to_string().into())
-        .with_type(row.event_type.as_str().into())
-        .with_timestamp(row.created_at.timestamp().max(0) as u64)
+        .with_message_id(event_id.to_string().into())
+        .with_type(event_type.into())
+        .with_timestamp(created_at.timestamp().max(0) as u64)
         .with_headers(headers)
 }
 

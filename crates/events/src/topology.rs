@@ -7,7 +7,10 @@ use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{Channel, ExchangeKind};
 
 use crate::settings::BrokerSettings;
-use crate::{Event, GridChanged, GridDeleted, LinksChanged, UserDeleted, UserErased, UserUpdated};
+use crate::{
+    Event, GridChanged, GridDeleted, LinksChanged, LinksClicked, PagesViewed, UserDeleted,
+    UserErased, UserUpdated,
+};
 
 /// One consumer queue: its name (before the prefix) and the routing key it binds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,8 +62,26 @@ pub const GATEWAY_LINKS_CHANGED: QueueSpec = QueueSpec {
     routing_key: LinksChanged::TYPE,
 };
 
+/// The analytics service: the gateway's visit batches, and what it erases.
+pub const ANALYTICS_LINK_CLICKED: QueueSpec = QueueSpec {
+    name: "analytics.link-clicked",
+    routing_key: LinksClicked::TYPE,
+};
+pub const ANALYTICS_PAGE_VIEWED: QueueSpec = QueueSpec {
+    name: "analytics.page-viewed",
+    routing_key: PagesViewed::TYPE,
+};
+pub const ANALYTICS_USER_DELETED: QueueSpec = QueueSpec {
+    name: "analytics.user-deleted",
+    routing_key: UserDeleted::TYPE,
+};
+pub const ANALYTICS_GRID_DELETED: QueueSpec = QueueSpec {
+    name: "analytics.grid-deleted",
+    routing_key: GridDeleted::TYPE,
+};
+
 /// Every queue of the system.
-pub const QUEUES: [QueueSpec; 9] = [
+pub const QUEUES: [QueueSpec; 13] = [
     GRIDS_USER_DELETED,
     LINKS_USER_DELETED,
     LINKS_GRID_DELETED,
@@ -70,6 +91,10 @@ pub const QUEUES: [QueueSpec; 9] = [
     GATEWAY_USER_DELETED,
     GATEWAY_GRID_CHANGED,
     GATEWAY_LINKS_CHANGED,
+    ANALYTICS_LINK_CLICKED,
+    ANALYTICS_PAGE_VIEWED,
+    ANALYTICS_USER_DELETED,
+    ANALYTICS_GRID_DELETED,
 ];
 
 fn long(value: &str) -> AMQPValue {

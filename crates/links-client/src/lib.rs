@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use gridlink_config::ConfigError;
-use gridlink_ids::{GridSlug, LinkSlug};
+use gridlink_ids::{GridSlug, LinkSlug, UserId};
 use gridlink_rest_client::RestClient;
 pub use gridlink_rest_client::{ClientError, ClientSettings};
 use serde::de::DeserializeOwned;
@@ -141,6 +141,23 @@ pub struct RawGridLinks {
     pub changes_at: Option<DateTime<Utc>>,
 }
 
+/// A live link as `/r/{slug}` and the analytics service need it: where it
+/// goes, whose it is, and whether visitors may follow it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkTarget {
+    pub link: LinkSlug,
+    pub grid: GridSlug,
+    pub owner: UserId,
+    pub url: String,
+    /// Live, in a public or unlisted grid: visitors are sent to `url`.
+    pub redirects: bool,
+    /// The next moment `redirects` changes by itself (the link's window
+    /// opens or closes); null when none is scheduled.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub changes_at: Option<DateTime<Utc>>,
+}
+
 /// The path a visitor follows to a link.
 pub fn href(slug: &LinkSlug) -> String {
     format!("/r/{slug}")
@@ -201,6 +218,14 @@ impl LinksClient {
         grids: &[GridSlug],
     ) -> Result<HashMap<GridSlug, RawGridLinks>, ClientError> {
         self.batch(grids).await
+    }
+
+    /// A live (not deleted) link's target, whoever may see it; `None` for
+    /// an unknown or deleted link, or one whose grid is gone.
+    pub async fn target(&self, link: &LinkSlug) -> Result<Option<LinkTarget>, ClientError> {
+        self.rest
+            .get_optional(&format!("/internal/v1/links/{link}/target"), &[])
+            .await
     }
 
     async fn batch<L: DeserializeOwned>(

@@ -284,6 +284,7 @@ impl Kit {
             admin_port,
             public,
             admin,
+            finally: None,
         })
     }
 }
@@ -306,6 +307,8 @@ pub struct Application {
     admin_port: u16,
     public: Server,
     admin: Server,
+    /// Run once both listeners stopped (the last step of a graceful exit).
+    finally: Option<futures_util::future::BoxFuture<'static, ()>>,
 }
 
 /// Stops both listeners of a running [`Application`].
@@ -345,10 +348,19 @@ impl Application {
         }
     }
 
+    /// Runs `last` once the listeners stopped, before the process exits.
+    pub fn then(mut self, last: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.finally = Some(Box::pin(last));
+        self
+    }
+
     /// Serves until SIGTERM/SIGINT, then finishes in-flight requests (up to
-    /// 30 s) and returns.
+    /// 30 s), runs what was given to [`Application::then`], and returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (public, admin) = tokio::join!(self.public, self.admin);
+        if let Some(last) = self.finally {
+            last.await;
+        }
         public.and(admin)
     }
 }

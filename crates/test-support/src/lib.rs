@@ -21,6 +21,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub const GATEWAY_TOKEN: &str = "test-gateway-token-0123456789abcdef";
 pub const GRIDS_TOKEN: &str = "test-grids-token-0123456789abcdef";
 pub const LINKS_TOKEN: &str = "test-links-token-0123456789abcdef";
+pub const ANALYTICS_TOKEN: &str = "test-analytics-token-0123456789abcdef";
 
 /// The issuer and audience every test token and verifier agree on (the defaults).
 pub const ISSUER: &str = "gridlink-auth";
@@ -32,6 +33,7 @@ pub fn internal_tokens() -> ServiceTokens {
         format!("gateway:{GATEWAY_TOKEN}"),
         format!("grids:{GRIDS_TOKEN}"),
         format!("links:{LINKS_TOKEN}"),
+        format!("analytics:{ANALYTICS_TOKEN}"),
     ])
     .expect("test tokens are well formed")
 }

@@ -84,13 +84,14 @@ pub struct Assembled {
 const CACHE_CONTROL: &str = "public, max-age=0, s-maxage=1, must-revalidate";
 
 /// Answers a page from the cache at `key`, or assembles it and caches it;
-/// `If-None-Match` with the page's ETag is a 304 either way.
+/// `If-None-Match` with the page's ETag is a 304 either way. With the
+/// answer comes whose page it was, if there was one.
 pub async fn cached_page(
     req: &HttpRequest,
     cache: &PageCache,
     key: &str,
     assemble: impl Future<Output = Result<Assembled, HttpResponse>>,
-) -> HttpResponse {
+) -> (HttpResponse, Option<UserId>) {
     let if_none_match = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -98,18 +99,18 @@ pub async fn cached_page(
     if let Some(page) = cache.get(key).await
         && let Some(response) = answer(req, &page, if_none_match, "hit")
     {
-        return response;
+        return (response, Some(page.owner));
     }
     let started = Instant::now();
     match assemble.await {
         Ok(assembled) => {
-            let page = Page::new(assembled.body);
-            cache
-                .put(key, &assembled.owner, &page, started, assembled.changes_at)
-                .await;
-            answer(req, &page, if_none_match, "miss").expect("a page just assembled has its JSON")
+            let page = Page::new(assembled.body, assembled.owner);
+            cache.put(key, &page, started, assembled.changes_at).await;
+            let response = answer(req, &page, if_none_match, "miss")
+                .expect("a page just assembled has its JSON");
+            (response, Some(page.owner))
         }
-        Err(response) => response,
+        Err(response) => (response, None),
     }
 }
 

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use gridlink_access_token::TokenAudience;
 use gridlink_config::{ConfigError, parse};
+use gridlink_events::spool::SpoolSettings;
 use gridlink_http::TrustedProxies;
 use gridlink_rest_client::ClientSettings;
 use gridlink_service::KitConfig;
@@ -23,6 +24,11 @@ pub struct Config {
     pub grids: ClientSettings,
     /// `LINKS_URL`, `LINKS_TIMEOUT_MS` (default 3 s).
     pub links: ClientSettings,
+    /// `ANALYTICS_URL`, `ANALYTICS_TIMEOUT_MS` (default 10 s: exports).
+    pub analytics: ClientSettings,
+    /// How visits wait for the broker: `SPOOL_MAX_ITEMS`, `SPOOL_BATCH`,
+    /// `SPOOL_FLUSH_MS`.
+    pub spool: SpoolSettings,
     pub tokens: TokenAudience,
     /// `TRUSTED_PROXIES`: whose X-Forwarded-For names the client.
     pub trusted_proxies: TrustedProxies,
@@ -99,6 +105,12 @@ impl Config {
                 "http://127.0.0.1:8083",
                 Duration::from_secs(3),
             )?,
+            analytics: ClientSettings::from_env_with_timeout(
+                "ANALYTICS",
+                "http://127.0.0.1:8084",
+                Duration::from_secs(10),
+            )?,
+            spool: SpoolSettings::from_env()?,
             tokens: TokenAudience::from_env(),
             trusted_proxies: TrustedProxies::parse(&gridlink_config::list("TRUSTED_PROXIES"))
                 .map_err(|reason| ConfigError {

@@ -107,7 +107,7 @@ fn refuse_clashes(document: &utoipa::openapi::OpenApi, service: &utoipa::openapi
     }
 }
 
-const TAGS: [(&str, &str); 6] = [
+const TAGS: [(&str, &str); 7] = [
     ("auth", "Signing up, logging in, tokens and their keys"),
     (
         "sessions",
@@ -117,6 +117,10 @@ const TAGS: [(&str, &str); 6] = [
     ("grids", "Pages of links: public, unlisted or private"),
     ("links", "The links of a grid, and search over your own"),
     ("profiles", "A user's public page in one response"),
+    (
+        "stats",
+        "Your pages' views and your links' clicks (yours alone)",
+    ),
 ];
 
 /// What the edge itself may answer on any public route, before or instead of

@@ -77,8 +77,8 @@ pub async fn grid_page(
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
-    let mut response = match GridSlug::parse(&slug) {
-        Err(_) => no_such_grid(),
+    let (mut response, owner, grid) = match GridSlug::parse(&slug) {
+        Err(_) => (no_such_grid(), None, None),
         Ok(slug) => {
             let assembled = async {
                 let page = assemble(&gateway, &slug).await?;
@@ -88,9 +88,14 @@ pub async fn grid_page(
                     body: serde_json::to_vec(&page).expect("a page serialises").into(),
                 })
             };
-            cached_page(&req, &gateway.pages, &format!("grid:{slug}"), assembled).await
+            let key = format!("grid:{slug}");
+            let (response, owner) = cached_page(&req, &gateway.pages, &key, assembled).await;
+            (response, owner, Some(slug))
         }
     };
+    if let Some(owner) = owner {
+        crate::visits::count_view(&req, &gateway, &response, &owner, grid).await;
+    }
     admitted.decorate(&mut response);
     response
 }

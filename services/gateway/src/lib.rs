@@ -15,8 +15,10 @@ mod path;
 mod profile;
 mod proxy;
 mod ratelimit;
+mod redirect;
 mod routes;
 mod state;
+mod visits;
 
 use std::sync::Arc;
 
@@ -92,9 +94,21 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .find("/api/v1/grids/{slug}/page", &Method::GET)
         .cloned()
         .expect("the public contract has the grid page");
+    let redirect = routes
+        .find("/r/{slug}", &Method::GET)
+        .cloned()
+        .expect("the public contract has /r/{slug}");
+    let (visits, publisher) = visits::Visits::start(
+        kit.config().events.clone(),
+        &config.spool,
+        kit.registry(),
+        pages.redis(),
+        &config.pages.prefix,
+    );
     let auth = backend("auth", &config.auth, &config, &circuits);
     let grids = backend("grids", &config.grids, &config, &circuits);
     let links = backend("links", &config.links, &config, &circuits);
+    let analytics = backend("analytics", &config.analytics, &config, &circuits);
     let users = AuthClient::with_rest(auth.rest.clone());
     let jwks = Arc::new(JwksVerifier::new(
         users.clone(),
@@ -110,6 +124,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         auth,
         grids,
         links,
+        analytics,
         limiter,
         anonymous: config.anonymous,
         signed_in: config.users,
@@ -118,7 +133,9 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         rate_limited,
         profile,
         grid_page,
+        redirect,
         pages,
+        visits,
     });
     let cors = web::Data::new(edge::Cors(config.cors_origins.clone()));
     let table = routes.table();
@@ -130,6 +147,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
                 web::scope("")
                     .service(profile::profile)
                     .service(grid_page::grid_page)
+                    .service(redirect::follow)
                     .service(docs::openapi_json)
                     .service(docs::docs_page)
                     .configure(|cfg| routes.register(cfg))
@@ -139,6 +157,15 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
             );
         })
         .serve(no_annotated_routes)
+        .map(|app| match publisher {
+            // Visits spooled at the end are published before the exit.
+            Some(publisher) => app.then(async move {
+                if !publisher.flush(std::time::Duration::from_secs(5)).await {
+                    tracing::warn!("visits left unpublished at shutdown");
+                }
+            }),
+            None => app,
+        })
 }
 
 gridlink_service::service! {

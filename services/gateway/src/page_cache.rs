@@ -127,6 +127,8 @@ impl Encoding {
 pub struct Page {
     /// The tag of the JSON; the compressed forms append `-gz` / `-br`.
     tag: String,
+    /// Whose page it is (a view of it counts for them).
+    pub owner: UserId,
     /// The JSON's length.
     pub len: usize,
     /// The JSON, unless only its compressed forms were kept.
@@ -136,7 +138,7 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn new(body: Bytes) -> Self {
+    pub fn new(body: Bytes, owner: UserId) -> Self {
         let digest = Sha256::digest(&body);
         let tag = digest[..16]
             .iter()
@@ -149,6 +151,7 @@ impl Page {
         };
         Self {
             tag,
+            owner,
             len: body.len(),
             body: Some(body),
             gzip,
@@ -193,7 +196,8 @@ impl Page {
         })
     }
 
-    /// The tag, then the three lengths, on a header line; then the bytes.
+    /// The tag, the owner, then the three lengths, on a header line; then
+    /// the bytes.
     /// (The JSON's stored length is 0 when it is kept only compressed.)
     fn encode(&self) -> Vec<u8> {
         let len = |b: &Option<Bytes>| b.as_ref().map_or(0, Bytes::len);
@@ -203,8 +207,9 @@ impl Page {
             self.body.as_ref()
         };
         let header = format!(
-            "{} {} {} {} {}\n",
+            "{} {} {} {} {} {}\n",
             self.tag,
+            self.owner,
             self.len,
             body.map_or(0, Bytes::len),
             len(&self.gzip),
@@ -225,6 +230,7 @@ impl Page {
         let header = std::str::from_utf8(&value[..newline]).ok()?;
         let mut fields = header.split(' ');
         let tag = fields.next()?.to_owned();
+        let owner = UserId::parse(fields.next()?).ok()?;
         let mut lengths = fields.map(|n| n.parse::<usize>().ok());
         let (len, body_len, gzip_len, brotli_len) = (
             lengths.next()??,
@@ -259,6 +265,7 @@ impl Page {
         }
         Some(Self {
             tag,
+            owner,
             len,
             body,
             gzip,
@@ -347,13 +354,24 @@ impl PageCache {
 
     /// The cached page at `key`, if there is one and Redis answers in time.
     pub async fn get(&self, key: &str) -> Option<Page> {
+        self.get_bytes(key).await.and_then(Page::decode)
+    }
+
+    /// The Redis connection, for the gateway's other uses of the same Redis.
+    pub fn redis(&self) -> Option<redis::aio::ConnectionManager> {
+        self.redis.clone()
+    }
+
+    /// The bytes cached at `key` (a page or anything else filed under an
+    /// owner), if Redis answers in time.
+    pub async fn get_bytes(&self, key: &str) -> Option<Vec<u8>> {
         let mut redis = self.redis.clone()?;
         let key = format!("{}{key}", self.prefix);
         let mut command = redis::cmd("GET");
         command.arg(&key);
         let read = command.query_async::<Option<Vec<u8>>>(&mut redis);
         match tokio::time::timeout(REDIS_BUDGET, read).await {
-            Ok(Ok(value)) => value.and_then(Page::decode),
+            Ok(Ok(value)) => value,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "page cache unavailable; assembling the page");
                 None
@@ -371,15 +389,31 @@ impl PageCache {
     pub async fn put(
         &self,
         key: &str,
-        owner: &UserId,
         page: &Page,
+        started: Instant,
+        changes_at: Option<DateTime<Utc>>,
+    ) {
+        if page.len > self.max_entry_bytes {
+            return;
+        }
+        self.put_bytes(key, &page.owner.clone(), page.encode(), started, changes_at)
+            .await;
+    }
+
+    /// Stores `value` at `key` as [`PageCache::put`] stores a page: filed
+    /// under `owner`, dropped with the owner's pages.
+    pub async fn put_bytes(
+        &self,
+        key: &str,
+        owner: &UserId,
+        value: Vec<u8>,
         started: Instant,
         changes_at: Option<DateTime<Utc>>,
     ) {
         let Some(mut redis) = self.redis.clone() else {
             return;
         };
-        if started.elapsed() >= self.settle || page.len > self.max_entry_bytes {
+        if started.elapsed() >= self.settle {
             return;
         }
         let mut ttl = self.ttl;
@@ -398,7 +432,7 @@ impl PageCache {
             .key(format!("{}{key}", self.prefix))
             .key(self.dirty_key(owner))
             .key(self.owner_key(owner))
-            .arg(page.encode())
+            .arg(value)
             .arg(ttl_ms);
         let stored = invocation.invoke_async::<i64>(&mut redis);
         match tokio::time::timeout(REDIS_BUDGET, stored).await {
@@ -483,7 +517,7 @@ mod tests {
 
     #[test]
     fn a_page_round_trips_and_matches_its_own_etags() {
-        let page = Page::new(Bytes::from_static(b"{\"a\":\"x\\ny\"}"));
+        let page = Page::new(Bytes::from_static(b"{\"a\":\"x\\ny\"}"), UserId::generate());
         let back = Page::decode(page.encode()).unwrap();
         assert_eq!(
             back.representation(Encoding::Identity).unwrap().0,
@@ -501,7 +535,7 @@ mod tests {
         assert!(!page.matches("\"other\""));
         assert_ne!(
             etag,
-            Page::new(Bytes::from_static(b"{}"))
+            Page::new(Bytes::from_static(b"{}"), UserId::generate())
                 .representation(Encoding::Identity)
                 .unwrap()
                 .2
@@ -514,7 +548,7 @@ mod tests {
             "{{\"links\":[{}]}}",
             vec!["{\"title\":\"a link\"}"; 200].join(",")
         );
-        let page = Page::new(Bytes::from(json.clone()));
+        let page = Page::new(Bytes::from(json.clone()), UserId::generate());
         let stored = page.encode();
         assert!(
             stored.len() < json.len() / 2,

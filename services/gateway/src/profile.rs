@@ -126,8 +126,8 @@ pub async fn profile(
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
-    let mut response = match page_key(&username, &query) {
-        Err(problem) => problem.error_response(),
+    let (mut response, owner) = match page_key(&username, &query) {
+        Err(problem) => (problem.error_response(), None),
         Ok(key) => {
             let assembled = async {
                 let profile = assemble(&gateway, &username, &query).await?;
@@ -142,6 +142,9 @@ pub async fn profile(
             cached_page(&req, &gateway.pages, &key, assembled).await
         }
     };
+    if let Some(owner) = owner {
+        crate::visits::count_view(&req, &gateway, &response, &owner, None).await;
+    }
     admitted.decorate(&mut response);
     response
 }

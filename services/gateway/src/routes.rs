@@ -21,6 +21,7 @@ pub enum Upstream {
     Auth,
     Grids,
     Links,
+    Analytics,
 }
 
 impl Upstream {
@@ -31,6 +32,7 @@ impl Upstream {
             "auth" | "users" => Some(Self::Auth),
             "grids" => Some(Self::Grids),
             "links" => Some(Self::Links),
+            "stats" => Some(Self::Analytics),
             _ => None,
         }
     }
@@ -213,11 +215,16 @@ fn method_name(method: &Method) -> &'static str {
 /// The routes the gateway answers itself (OpenAPI-annotated handlers).
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(crate::profile::profile)
-        .service(crate::grid_page::grid_page);
+        .service(crate::grid_page::grid_page)
+        .service(crate::redirect::follow);
 }
 
 /// The paths [`configure`] answers: never forwarded, whatever their prefix.
-const OWN_PATHS: [&str; 2] = ["/api/v1/profiles/{username}", "/api/v1/grids/{slug}/page"];
+const OWN_PATHS: [&str; 3] = [
+    "/api/v1/profiles/{username}",
+    "/api/v1/grids/{slug}/page",
+    "/r/{slug}",
+];
 
 #[cfg(test)]
 mod tests {

@@ -27,6 +27,7 @@ pub struct Gateway {
     pub auth: Backend,
     pub grids: Backend,
     pub links: Backend,
+    pub analytics: Backend,
     /// The auth service's JWKS, refusing the tokens of ended sessions.
     pub verifier: Arc<dyn VerifyAccessToken>,
     pub users: AuthClient,
@@ -42,8 +43,12 @@ pub struct Gateway {
     pub profile: Arc<crate::routes::Operation>,
     /// The grid page's operation.
     pub grid_page: Arc<crate::routes::Operation>,
+    /// Following a link (`/r/{slug}`).
+    pub redirect: Arc<crate::routes::Operation>,
     /// Where the profile and grid pages are cached.
     pub pages: Arc<crate::page_cache::PageCache>,
+    /// Views and clicks, counted.
+    pub visits: crate::visits::Visits,
 }
 
 impl Gateway {
@@ -52,6 +57,7 @@ impl Gateway {
             Upstream::Auth => &self.auth,
             Upstream::Grids => &self.grids,
             Upstream::Links => &self.links,
+            Upstream::Analytics => &self.analytics,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! tracer provider.)
 
 mod abuse;
+mod analytics;
 mod clients;
 mod contention;
 mod crashes;

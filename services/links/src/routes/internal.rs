@@ -2,15 +2,17 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpResponse, get, post, web};
+use chrono::Utc;
 use gridlink_http::Json;
 use gridlink_ids::GridSlug;
 use gridlink_problem::ApiError;
 use gridlink_service::Pager;
 use gridlink_service_auth::InternalCaller;
-use links_client::LINKS_PER_GRID;
+use links_client::{LINKS_PER_GRID, LinkTarget};
 
-use super::public_listing;
+use super::{known_grid, link_not_found, link_slug, public_listing};
+use crate::api::LinkState;
 use crate::api::{BatchRequest, BatchResponse, GridLinks, PublicLink};
 use crate::db::links::{self, Link};
 use crate::state::AppState;
@@ -86,4 +88,49 @@ pub async fn links_of_grids(
         answer.insert(grid, links);
     }
     Ok(HttpResponse::Ok().json(BatchResponse { grids: answer }))
+}
+
+/// Where a link sends its visitors, whose it is, and whether it does now
+/// (live, in a public or unlisted grid): for `/r/{slug}` and the owner's
+/// statistics. 404 for an unknown or deleted link, or a deleted grid's.
+#[utoipa::path(
+    tag = "internal",
+    security(("service_token" = [])),
+    params(("slug" = gridlink_ids::LinkSlug, Path)),
+    responses(
+        (status = 200, body = LinkTarget),
+        (status = 404, body = gridlink_http::openapi::ProblemSchema, content_type = "application/problem+json"),
+    )
+)]
+#[get("/internal/v1/links/{slug}/target")]
+pub async fn link_target(
+    _caller: InternalCaller,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = link_slug(&slug)?;
+    let (link, copy) = {
+        let mut conn = state.db.conn().await?;
+        links::find_live_with_grid(&mut conn, &slug)
+            .await?
+            .ok_or_else(link_not_found)?
+    };
+    let grid = known_grid(&state, &state.grids.scoped(), &link.grid, copy)
+        .await?
+        .ok_or_else(link_not_found)?;
+    let now = Utc::now();
+    let changes_at = [link.starts_at, link.ends_at]
+        .into_iter()
+        .flatten()
+        .filter(|at| *at > now)
+        .min()
+        .filter(|_| link.enabled);
+    Ok(HttpResponse::Ok().json(LinkTarget {
+        redirects: link.state(now) == LinkState::Live && grid.visible_to(None),
+        link: link.slug,
+        grid: link.grid,
+        owner: link.owner,
+        url: link.url,
+        changes_at,
+    }))
 }

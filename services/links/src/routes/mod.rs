@@ -22,7 +22,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(links::get_link)
         .service(links::update_link)
         .service(links::delete_link)
-        .service(internal::links_of_grids);
+        .service(internal::links_of_grids)
+        .service(internal::link_target);
 }
 
 impl From<LinkWriteError> for ApiError {

@@ -1,0 +1,3 @@
+DROP TABLE erased_users;
+DROP TABLE processed_events;
+DROP TABLE outbox;

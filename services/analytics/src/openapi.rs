@@ -1,0 +1,20 @@
+//! The analytics service's OpenAPI document, generated from the handlers.
+
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Gridlink analytics service",
+        version = "1.0.0",
+        description = "The owner's statistics: views, clicks, visitors and where they came from.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        contact(name = "Gridlink", url = "https://gridlink.dev")
+    ),
+    servers((url = "http://127.0.0.1:8084", description = "A local stack (`make up`)"))
+)]
+struct Info;
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    gridlink_http::openapi::document(Info::openapi(), crate::routes::configure)
+}

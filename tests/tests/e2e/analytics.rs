@@ -1,0 +1,300 @@
+//! Visit counting end to end: clicks through the gateway's `/r/{slug}` and
+//! page views reach the analytics service in batches and are counted
+//! exactly; the owner's own visits are not counted, bots are counted apart,
+//! a redelivered batch counts once, and nobody but the owner reads them.
+
+use std::time::Duration;
+
+use gridlink_e2e::accounts::{create_grid, create_link};
+use gridlink_e2e::stack::{Options, Stack};
+use gridlink_events::{Device, Event, LinksClicked, Visit};
+use gridlink_test_support::{User, signup};
+use reqwest::Method;
+use serde_json::Value;
+
+async fn stack() -> Stack {
+    Stack::start_options(Options {
+        analytics: true,
+        gateway: Some(Box::new(|config: &mut gateway::Config| {
+            config.anonymous.limit = 1_000_000_000;
+            config.users.limit = 1_000_000_000;
+        })),
+        ..Options::default()
+    })
+    .await
+}
+
+async fn summary(stack: &Stack, owner: &User) -> Value {
+    let response = stack
+        .request(
+            stack.edge(),
+            Method::GET,
+            "/api/v1/stats/summary",
+            Some(&owner.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn follow(stack: &Stack, slug: &str, agent: &str, token: Option<&str>) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut request = client
+        .get(format!("{}/r/{slug}?src=qr", stack.edge()))
+        .header("user-agent", agent)
+        .header("referer", "https://News.Example.org/some/path?q=secret");
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+const VISITORS: [&str; 3] = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Mobile/15E148",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Safari/605.1.15",
+];
+const BOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+
+#[tokio::test]
+async fn clicks_and_views_are_counted_exactly_without_the_owner_or_bots() {
+    let stack = stack().await;
+    let owner = signup(&stack.client, stack.edge(), "counted").await;
+    let grid = create_grid(&stack, stack.edge(), &owner.access_token, "counted grid").await;
+    let link = create_link(&stack, stack.edge(), &owner.access_token, &grid, "counted").await;
+
+    // Three visitors click 4 times each, a bot twice, the owner 5 times.
+    for agent in VISITORS {
+        for _ in 0..4 {
+            let response = follow(&stack, &link, agent, None).await;
+            assert_eq!(response.status(), 302);
+            assert_eq!(
+                response.headers()["location"],
+                "https://example.com/",
+                "only the link's own URL"
+            );
+        }
+    }
+    for _ in 0..2 {
+        assert_eq!(follow(&stack, &link, BOT, None).await.status(), 302);
+    }
+    for _ in 0..5 {
+        let response = follow(&stack, &link, VISITORS[0], Some(&owner.access_token)).await;
+        assert_eq!(response.status(), 302);
+    }
+    // Two views of the profile and one of the grid page, and the owner's own.
+    for path in [
+        "/api/v1/profiles/counted".to_owned(),
+        "/api/v1/profiles/counted".to_owned(),
+        format!("/api/v1/grids/{grid}/page"),
+    ] {
+        let response = stack
+            .client
+            .get(format!("{}{path}", stack.edge()))
+            .header("user-agent", VISITORS[2])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let own = stack
+        .client
+        .get(format!("{}/api/v1/profiles/counted", stack.edge()))
+        .header("user-agent", VISITORS[2])
+        .bearer_auth(&owner.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+
+    stack
+        .eventually(
+            Duration::from_secs(10),
+            "every visit is counted",
+            async || {
+                let s = summary(&stack, &owner).await;
+                s["clicks"] == 12 && s["views"] == 3
+            },
+        )
+        .await;
+    // Nothing more arrives later: the counts are exact, not "at least".
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let s = summary(&stack, &owner).await;
+    assert_eq!(
+        (s["clicks"].as_i64(), s["views"].as_i64()),
+        (Some(12), Some(3))
+    );
+    assert_eq!(s["ctr"].as_f64(), Some(4.0));
+    assert_eq!(
+        s["unique_visitors"], 3,
+        "three browsers (one also read the pages), not the bot"
+    );
+    assert_eq!(s["top_links"][0]["link"], link.as_str());
+
+    let stats = stack
+        .request(
+            stack.edge(),
+            Method::GET,
+            &format!("/api/v1/stats/links/{link}?tz=Europe/Paris"),
+            Some(&owner.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(stats.status(), 200);
+    let stats: Value = stats.json().await.unwrap();
+    let series = stats["series"].as_array().unwrap();
+    assert_eq!(series.len(), 30, "a slot per day of the default range");
+    let clicks: i64 = series.iter().map(|s| s["clicks"].as_i64().unwrap()).sum();
+    assert_eq!(clicks, 12);
+    assert_eq!(stats["sources"][0]["value"], "qr");
+    assert_eq!(stats["referrers"][0]["value"], "news.example.org");
+    assert_eq!(stats["referrers"][0]["clicks"], 12);
+
+    // Nobody else reads them, and nothing of an address is kept.
+    let other = signup(&stack.client, stack.edge(), "curious").await;
+    let theirs = stack
+        .request(
+            stack.edge(),
+            Method::GET,
+            &format!("/api/v1/stats/links/{link}"),
+            Some(&other.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(theirs.status(), 404);
+    let analytics = stack.analytics.as_ref().unwrap();
+    for (table, column) in [("visitors", "visitor"), ("link_facets", "value")] {
+        let leaked = stack
+            .count(
+                analytics,
+                &format!("SELECT count(*) AS n FROM {table} WHERE {column} LIKE '%127.0.0.1%' OR {column} LIKE '%Mozilla%' OR {column} LIKE '%secret%'"),
+            )
+            .await;
+        assert_eq!(
+            leaked, 0,
+            "{table} keeps no address, agent or referrer path"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_redelivered_batch_counts_once_and_a_reset_link_starts_from_zero() {
+    let stack = stack().await;
+    let owner = signup(&stack.client, stack.edge(), "batched").await;
+    let grid = create_grid(&stack, stack.edge(), &owner.access_token, "batched grid").await;
+    let link = create_link(&stack, stack.edge(), &owner.access_token, &grid, "batched").await;
+    let visits: Vec<Visit> = (0..7)
+        .map(|i| Visit {
+            at: chrono::Utc::now(),
+            owner: owner.id.parse().unwrap(),
+            grid: Some(grid.parse().unwrap()),
+            link: Some(link.parse().unwrap()),
+            visitor: format!("{i:032x}"),
+            source: None,
+            referrer: None,
+            device: Device::Desktop,
+        })
+        .collect();
+    let batch = serde_json::to_vec(&LinksClicked::new(visits)).unwrap();
+    for _ in 0..3 {
+        stack
+            .publish_raw(LinksClicked::TYPE, LinksClicked::TYPE, &batch)
+            .await;
+    }
+    stack
+        .eventually(
+            Duration::from_secs(10),
+            "the batch is counted",
+            async || summary(&stack, &owner).await["clicks"] == 7,
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        summary(&stack, &owner).await["clicks"],
+        7,
+        "three deliveries, one count"
+    );
+
+    let reset = stack
+        .request(
+            stack.edge(),
+            Method::DELETE,
+            &format!("/api/v1/stats/links/{link}"),
+            Some(&owner.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(reset.status(), 204);
+    assert_eq!(summary(&stack, &owner).await["clicks"], 0);
+    // A late copy of the old batch (a fresh id) counts nothing: its clicks
+    // came before the reset.
+    let late: LinksClicked = serde_json::from_slice(&batch).unwrap();
+    let late = LinksClicked::new(late.visits);
+    stack
+        .publish_raw(
+            LinksClicked::TYPE,
+            LinksClicked::TYPE,
+            &serde_json::to_vec(&late).unwrap(),
+        )
+        .await;
+    assert_eq!(follow(&stack, &link, VISITORS[1], None).await.status(), 302);
+    stack
+        .eventually(
+            Duration::from_secs(10),
+            "the new click is counted",
+            async || summary(&stack, &owner).await["clicks"] == 1,
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn only_live_links_on_visible_grids_redirect_and_nothing_else_is_counted() {
+    let stack = stack().await;
+    let owner = signup(&stack.client, stack.edge(), "hidden").await;
+    let grid = create_grid(&stack, stack.edge(), &owner.access_token, "hidden grid").await;
+    let link = create_link(&stack, stack.edge(), &owner.access_token, &grid, "hidden").await;
+    let disable = stack
+        .request(
+            stack.edge(),
+            Method::PATCH,
+            &format!("/api/v1/links/{link}"),
+            Some(&owner.access_token),
+            Some(&serde_json::json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(disable.status(), 200);
+    assert_eq!(follow(&stack, &link, VISITORS[0], None).await.status(), 404);
+    assert_eq!(
+        follow(
+            &stack,
+            "li_00000000000000000000000000000000",
+            VISITORS[0],
+            None
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        follow(&stack, "not-a-slug", VISITORS[0], None)
+            .await
+            .status(),
+        404
+    );
+    let bad_source = stack
+        .request(
+            stack.edge(),
+            Method::GET,
+            &format!("/r/{link}?src=Not%20Valid"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(bad_source.status(), 400);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(summary(&stack, &owner).await["clicks"], 0);
+}
