@@ -22,21 +22,21 @@ sql() { psql "$DB/$1" -qtAc "$2"; }
 connections() { sql postgres "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'gridlink\_%'"; }
 backlog() {
   local outbox=0 queued
-  for service in auth grids; do
+  for service in auth grids links analytics; do
     outbox=$((outbox + $(sql "gridlink_$service" "SELECT count(*) FROM outbox WHERE published_at IS NULL")))
   done
-  queued=$(rabbitmqctl -q list_queues name messages 2>/dev/null | awk '$1 ~ /^(auth|grids|links)\./ {s += $2} END {print s + 0}')
+  queued=$(rabbitmqctl -q list_queues name messages 2>/dev/null | awk '$1 ~ /^(auth|grids|links|analytics)\./ {s += $2} END {print s + 0}')
   echo $((outbox + queued))
 }
 unerased() {
   sql gridlink_auth "SELECT count(*) FROM deleted_users d
     WHERE d.deleted_at > now() - interval '1 day'
-      AND (SELECT count(*) FROM erasures e WHERE e.user_id = d.slug) < 2"
+      AND (SELECT count(*) FROM erasures e WHERE e.user_id = d.slug) < 3"
 }
 
 # Where each service's log stood before the run, to show what it logged
 # during it when a check fails.
-services=(auth grids links gateway)
+services=(auth grids links analytics gateway)
 declare -A log_lines
 for service in "${services[@]}"; do
   log_lines[$service]=$(wc -l < ".run/logs/$service.log" 2>/dev/null || echo 0)

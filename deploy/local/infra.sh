@@ -3,8 +3,8 @@
 # starts them when installed but stopped, installs them from Debian/Ubuntu
 # packages when missing (as root), and otherwise stops with what to install.
 # Also installs Node.js and npm when missing (the OpenAPI linters and the
-# local mail catcher run on them).
-# Usage: deploy/local/infra.sh [postgres] [rabbitmq] [redis] [node]   (default: all)
+# local mail catcher run on them), and zbar's decoder (the QR code tests).
+# Usage: deploy/local/infra.sh [postgres] [rabbitmq] [redis] [node] [zbar]   (default: all)
 set -euo pipefail
 
 PG_HOST=${PG_HOST:-127.0.0.1}
@@ -76,5 +76,11 @@ node() {
   apt_install nodejs npm
 }
 
-[ $# -gt 0 ] || set -- postgres rabbitmq redis node
+# zbarimg: the tests read the QR codes back with a real decoder.
+zbar() {
+  command -v zbarimg >/dev/null && return 0
+  apt_install zbar-tools
+}
+
+[ $# -gt 0 ] || set -- postgres rabbitmq redis node zbar
 for service in "$@"; do "$service"; done

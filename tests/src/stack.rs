@@ -253,6 +253,12 @@ impl Stack {
         // deployments configure it: its login throttle counts client addresses.
         config.trusted_proxies =
             gridlink_http::TrustedProxies::parse(&["127.0.0.1".to_owned()]).unwrap();
+        // Erasure is complete when the services this stack runs confirmed it.
+        config.erasure_services = ["grids", "links"]
+            .into_iter()
+            .chain(options.analytics.then_some("analytics"))
+            .map(str::to_owned)
+            .collect();
         let signing_pem = auth::generate_pem().unwrap();
         config.signing_key.private_pem = Some(Secret::new(signing_pem.clone()));
         config.signing_key.key_id = Some("test-key".into());

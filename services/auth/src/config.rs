@@ -183,7 +183,9 @@ impl Config {
                 ),
             },
             erasure_services: match gridlink_config::list("ERASURE_SERVICES") {
-                services if services.is_empty() => vec!["grids".into(), "links".into()],
+                services if services.is_empty() => {
+                    vec!["grids".into(), "links".into(), "analytics".into()]
+                }
                 services => services,
             },
         })

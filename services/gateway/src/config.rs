@@ -46,6 +46,9 @@ pub struct Config {
     pub redis_prefix: String,
     /// The visitors' page cache (in Redis at `REDIS_URL`; off without it).
     pub pages: CacheSettings,
+    /// `PUBLIC_BASE_URL` (default `http://127.0.0.1:8080`): the public
+    /// site's origin; profiles are `/{username}` there and links `/r/{slug}`.
+    pub public_base_url: String,
     /// `CORS_ALLOWED_ORIGINS`: comma-separated origins allowed to call from a browser.
     pub cors_origins: Vec<String>,
     /// `GATEWAY_BREAKER_FAILURES`: consecutive failures that open an upstream's circuit.
@@ -132,6 +135,7 @@ impl Config {
                 max_entry_bytes: parse::<usize>("PAGE_CACHE_MAX_ENTRY_KB", 512)? * 1024,
                 settle: Duration::from_millis(parse("PAGE_CACHE_SETTLE_MS", 1000)?),
             },
+            public_base_url: gridlink_config::string("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
             cors_origins: gridlink_config::list("CORS_ALLOWED_ORIGINS"),
             breaker_failures: parse("GATEWAY_BREAKER_FAILURES", 5)?,
             breaker_open: Duration::from_secs(parse("GATEWAY_BREAKER_OPEN_SECS", 5)?),

@@ -14,6 +14,7 @@ mod page_cache;
 mod path;
 mod profile;
 mod proxy;
+mod qr;
 mod ratelimit;
 mod redirect;
 mod routes;
@@ -136,6 +137,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         redirect,
         pages,
         visits,
+        public_base_url: config.public_base_url.trim_end_matches('/').to_owned(),
     });
     let cors = web::Data::new(edge::Cors(config.cors_origins.clone()));
     let table = routes.table();
@@ -148,6 +150,10 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
                     .service(profile::profile)
                     .service(grid_page::grid_page)
                     .service(redirect::follow)
+                    .service(qr::profile_svg)
+                    .service(qr::profile_png)
+                    .service(qr::link_svg)
+                    .service(qr::link_png)
                     .service(docs::openapi_json)
                     .service(docs::docs_page)
                     .configure(|cfg| routes.register(cfg))

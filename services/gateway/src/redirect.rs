@@ -102,7 +102,10 @@ fn no_such_link() -> HttpResponse {
 
 /// Where `slug` goes, from the cache or else the links service (and then
 /// cached under its owner, until its window next opens or closes).
-async fn target(gateway: &Gateway, slug: &LinkSlug) -> Result<Option<LinkTarget>, HttpResponse> {
+pub async fn target(
+    gateway: &Gateway,
+    slug: &LinkSlug,
+) -> Result<Option<LinkTarget>, HttpResponse> {
     let key = format!("r:{slug}");
     if let Some(cached) = gateway.pages.get_bytes(&key).await
         && let Ok(target) = serde_json::from_slice::<LinkTarget>(&cached)

@@ -216,14 +216,22 @@ fn method_name(method: &Method) -> &'static str {
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(crate::profile::profile)
         .service(crate::grid_page::grid_page)
-        .service(crate::redirect::follow);
+        .service(crate::redirect::follow)
+        .service(crate::qr::profile_svg)
+        .service(crate::qr::profile_png)
+        .service(crate::qr::link_svg)
+        .service(crate::qr::link_png);
 }
 
 /// The paths [`configure`] answers: never forwarded, whatever their prefix.
-const OWN_PATHS: [&str; 3] = [
+const OWN_PATHS: [&str; 7] = [
     "/api/v1/profiles/{username}",
     "/api/v1/grids/{slug}/page",
     "/r/{slug}",
+    "/api/v1/profiles/{username}/qr.svg",
+    "/api/v1/profiles/{username}/qr.png",
+    "/api/v1/links/{slug}/qr.svg",
+    "/api/v1/links/{slug}/qr.png",
 ];
 
 #[cfg(test)]

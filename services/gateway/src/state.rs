@@ -49,6 +49,9 @@ pub struct Gateway {
     pub pages: Arc<crate::page_cache::PageCache>,
     /// Views and clicks, counted.
     pub visits: crate::visits::Visits,
+    /// Where visitors reach the public pages (`PUBLIC_BASE_URL`), without a
+    /// trailing slash: what QR codes encode.
+    pub public_base_url: String,
 }
 
 impl Gateway {

@@ -298,3 +298,134 @@ async fn only_live_links_on_visible_grids_redirect_and_nothing_else_is_counted()
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(summary(&stack, &owner).await["clicks"], 0);
 }
+
+/// What zbar, a real decoder, reads from an image.
+fn decoded(image: &[u8], extension: &str) -> String {
+    let path = std::env::temp_dir().join(format!(
+        "gridlink-qr-{}.{extension}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&path, image).unwrap();
+    let output = std::process::Command::new("zbarimg")
+        .args(["--raw", "-q"])
+        .arg(&path)
+        .output()
+        .expect("zbarimg is installed (make infra installs zbar-tools)");
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        output.status.success(),
+        "zbar found no QR code in the {extension}"
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn qr_codes_decode_to_the_public_url_with_src_qr() {
+    let stack = stack().await;
+    let owner = signup(&stack.client, stack.edge(), "scanned").await;
+    let grid = create_grid(&stack, stack.edge(), &owner.access_token, "scanned grid").await;
+    let link = create_link(&stack, stack.edge(), &owner.access_token, &grid, "scanned").await;
+    for (path, url) in [
+        (
+            format!("/api/v1/links/{link}/qr"),
+            format!("http://127.0.0.1:8080/r/{link}?src=qr"),
+        ),
+        (
+            "/api/v1/profiles/Scanned/qr".to_owned(),
+            "http://127.0.0.1:8080/scanned?src=qr".to_owned(),
+        ),
+    ] {
+        for (extension, content_type) in [("png", "image/png"), ("svg", "image/svg+xml")] {
+            let response = stack
+                .request(
+                    stack.edge(),
+                    Method::GET,
+                    &format!("{path}.{extension}"),
+                    None,
+                    None,
+                )
+                .await;
+            assert_eq!(response.status(), 200, "{path}.{extension}");
+            assert_eq!(response.headers()["content-type"], content_type);
+            let image = response.bytes().await.unwrap();
+            assert_eq!(decoded(&image, extension), url, "{path}.{extension}");
+        }
+    }
+    for missing in [
+        "/api/v1/profiles/nobody_here/qr.png".to_owned(),
+        "/api/v1/links/li_00000000000000000000000000000000/qr.svg".to_owned(),
+    ] {
+        let response = stack
+            .request(stack.edge(), Method::GET, &missing, None, None)
+            .await;
+        assert_eq!(response.status(), 404, "{missing}");
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_account_s_counts_are_erased_with_a_receipt() {
+    let stack = stack().await;
+    let owner = signup(&stack.client, stack.edge(), "erased").await;
+    let grid = create_grid(&stack, stack.edge(), &owner.access_token, "erased grid").await;
+    let link = create_link(&stack, stack.edge(), &owner.access_token, &grid, "erased").await;
+    assert_eq!(follow(&stack, &link, VISITORS[0], None).await.status(), 302);
+    stack
+        .eventually(
+            Duration::from_secs(10),
+            "the click is counted",
+            async || summary(&stack, &owner).await["clicks"] == 1,
+        )
+        .await;
+    let deleted = stack
+        .request(
+            stack.edge(),
+            Method::DELETE,
+            "/api/v1/users/me",
+            Some(&owner.access_token),
+            Some(&serde_json::json!({"password": gridlink_test_support::PASSWORD})),
+        )
+        .await;
+    assert_eq!(deleted.status(), 202);
+    let analytics = stack.analytics.as_ref().unwrap();
+    let erasure = async || -> Value {
+        stack
+            .client
+            .get(format!(
+                "{}/internal/v1/users/{}/erasure",
+                stack.auth.url, owner.id
+            ))
+            .bearer_auth(gridlink_test_support::GATEWAY_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    };
+    stack
+        .eventually(
+            Duration::from_secs(10),
+            "every service confirms",
+            async || erasure().await["complete"] == true,
+        )
+        .await;
+    let confirmed: Vec<String> = erasure().await["confirmed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["service"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(confirmed.contains(&"analytics".to_owned()), "{confirmed:?}");
+    for table in ["link_counts", "visitors", "link_facets"] {
+        let left = stack
+            .count(
+                analytics,
+                &format!(
+                    "SELECT count(*) AS n FROM {table} WHERE owner = '{}'",
+                    owner.id
+                ),
+            )
+            .await;
+        assert_eq!(left, 0, "{table} keeps nothing of the deleted account");
+    }
+}
