@@ -42,11 +42,14 @@ pub enum Kind {
     /// A writer renames a link and reads their profile until it shows the
     /// new title: the latency is from the write's acknowledgement.
     Invalidation,
+    /// GET /r/{slug}?src=bench: a visitor follows a link (302, one click).
+    Redirect,
 }
 
 impl Kind {
     /// What `make bench` runs; the soak has its own target.
-    pub const BENCH: [Kind; 11] = [
+    pub const BENCH: [Kind; 12] = [
+        Kind::Redirect,
         Kind::PageHit,
         Kind::PageRevalidate,
         Kind::PageMiss,
@@ -74,6 +77,7 @@ impl Kind {
             Kind::PageMiss => "page-miss",
             Kind::PageEvery => "page-every",
             Kind::Invalidation => "invalidation",
+            Kind::Redirect => "redirect",
         }
     }
 
@@ -226,6 +230,8 @@ impl Target {
     pub async fn connect(endpoints: Endpoints, concurrency: usize) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(concurrency.max(64))
+            // A 302 is the answer measured (the redirect scenario).
+            .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true)
             .timeout(std::time::Duration::from_secs(30))
             .build()?;
@@ -431,6 +437,7 @@ impl Scenario {
             Kind::PageMiss => self.page_miss().await,
             Kind::PageEvery => self.page_every().await,
             Kind::Invalidation => self.invalidation(worker).await,
+            Kind::Redirect => self.redirect(worker).await,
         }
     }
 
@@ -476,6 +483,19 @@ impl Scenario {
             .expect("sampled");
         let path = format!("/api/v1/links/{slug}");
         expect(self.target.request(Method::GET, &path), StatusCode::OK)
+            .await
+            .map(drop)
+    }
+
+    /// A visitor follows a sampled link: a 302 from the gateway, which
+    /// counts the click (its Redis read, no backend call once cached).
+    async fn redirect(&self, worker: &mut Worker) -> Outcome {
+        let slug = worker
+            .rng
+            .choice(&self.target.sample.links)
+            .expect("sampled");
+        let path = format!("/r/{slug}?src=bench");
+        expect(self.target.request(Method::GET, &path), StatusCode::FOUND)
             .await
             .map(drop)
     }

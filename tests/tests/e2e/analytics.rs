@@ -429,3 +429,161 @@ async fn a_deleted_account_s_counts_are_erased_with_a_receipt() {
         assert_eq!(left, 0, "{table} keeps nothing of the deleted account");
     }
 }
+
+#[tokio::test]
+async fn clicks_made_while_the_gateway_cannot_reach_the_broker_are_all_counted() {
+    let proxy = gridlink_e2e::proxy::Proxy::start("127.0.0.1:5672".parse().unwrap()).await;
+    let via_proxy = format!("amqp://guest:guest@{}/%2f", proxy.addr);
+    let stack = Stack::start_options(Options {
+        analytics: true,
+        gateway: Some(Box::new(move |config: &mut gateway::Config| {
+            config.anonymous.limit = 1_000_000_000;
+            if let Some(events) = config.kit.events.as_mut() {
+                events.url = gridlink_config::Secret::new(via_proxy);
+            }
+        })),
+        ..Options::default()
+    })
+    .await;
+    let owner = signup(&stack.client, stack.edge(), "unbroken").await;
+    let grid = create_grid(&stack, stack.edge(), &owner.access_token, "unbroken grid").await;
+    let link = create_link(&stack, stack.edge(), &owner.access_token, &grid, "unbroken").await;
+
+    // 300 clicks, the middle 100 with the gateway's broker connection cut.
+    let mut clicked = 0;
+    for phase in 0..3 {
+        if phase == 1 {
+            proxy.cut();
+        }
+        for _ in 0..100 {
+            assert_eq!(follow(&stack, &link, VISITORS[0], None).await.status(), 302);
+            clicked += 1;
+        }
+        if phase == 1 {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            proxy.restore();
+        }
+    }
+    stack
+        .eventually(
+            Duration::from_secs(20),
+            "every click is counted",
+            async || summary(&stack, &owner).await["clicks"] == clicked,
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        summary(&stack, &owner).await["clicks"],
+        clicked,
+        "none twice"
+    );
+}
+
+#[tokio::test]
+async fn days_and_hours_are_the_owner_s_own_across_a_dst_change() {
+    let stack = stack().await;
+    let owner = signup(&stack.client, stack.edge(), "zoned").await;
+    let grid = create_grid(&stack, stack.edge(), &owner.access_token, "zoned grid").await;
+    let link = create_link(&stack, stack.edge(), &owner.access_token, &grid, "zoned").await;
+    // Paris moves from UTC+1 to UTC+2 at 01:00 UTC on 2026-03-29: that
+    // local day has 23 hours.
+    let at = [
+        "2026-03-28T22:30:00Z", // 23:30 on the 28th in Paris
+        "2026-03-28T23:30:00Z", // 00:30 on the 29th in Paris, still the 28th in UTC
+        "2026-03-29T00:30:00Z", // 01:30 CET
+        "2026-03-29T01:30:00Z", // 03:30 CEST
+        "2026-03-29T21:30:00Z", // 23:30 CEST on the 29th
+        "2026-03-29T22:30:00Z", // 00:30 on the 30th in Paris
+    ];
+    let visits = at
+        .iter()
+        .enumerate()
+        .map(|(i, at)| Visit {
+            at: at.parse().unwrap(),
+            owner: owner.id.parse().unwrap(),
+            grid: Some(grid.parse().unwrap()),
+            link: Some(link.parse().unwrap()),
+            visitor: format!("{i:032x}"),
+            source: None,
+            referrer: None,
+            device: Device::Mobile,
+        })
+        .collect();
+    let batch = serde_json::to_vec(&LinksClicked::new(visits)).unwrap();
+    stack
+        .publish_raw(LinksClicked::TYPE, LinksClicked::TYPE, &batch)
+        .await;
+    let series = async |query: &str| -> Vec<(String, i64)> {
+        let response = stack
+            .request(
+                stack.edge(),
+                Method::GET,
+                &format!("/api/v1/stats/links/{link}?from=2026-03-28&to=2026-03-30&{query}"),
+                Some(&owner.access_token),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 200, "{query}");
+        let stats: Value = response.json().await.unwrap();
+        stats["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["start"].as_str().unwrap().to_owned(),
+                    s["clicks"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    stack
+        .eventually(
+            Duration::from_secs(10),
+            "the batch is counted",
+            async || series("tz=UTC").await.iter().map(|s| s.1).sum::<i64>() == 6,
+        )
+        .await;
+    let start = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let paris = series("tz=Europe/Paris").await;
+    assert_eq!(
+        paris
+            .iter()
+            .map(|(s, n)| (start(s), *n))
+            .collect::<Vec<_>>(),
+        [
+            (start("2026-03-27T23:00:00Z"), 1),
+            (start("2026-03-28T23:00:00Z"), 4),
+            (start("2026-03-29T22:00:00Z"), 1),
+        ],
+        "local midnights, before and after the change"
+    );
+    let utc: Vec<i64> = series("tz=UTC").await.iter().map(|s| s.1).collect();
+    assert_eq!(utc, [2, 4, 0], "the same clicks by UTC days");
+    let hours = stack
+        .request(
+            stack.edge(),
+            Method::GET,
+            &format!(
+                "/api/v1/stats/links/{link}?from=2026-03-29&to=2026-03-29&tz=Europe/Paris&interval=hour"
+            ),
+            Some(&owner.access_token),
+            None,
+        )
+        .await;
+    let hours: Value = hours.json().await.unwrap();
+    let hours = hours["series"].as_array().unwrap();
+    assert_eq!(hours.len(), 23, "the day of the change has 23 hours");
+    let clicks: i64 = hours.iter().map(|h| h["clicks"].as_i64().unwrap()).sum();
+    assert_eq!(clicks, 4);
+    let bad = stack
+        .request(
+            stack.edge(),
+            Method::GET,
+            &format!("/api/v1/stats/links/{link}?tz=Mars/Olympus"),
+            Some(&owner.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status(), 400);
+}
