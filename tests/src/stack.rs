@@ -47,6 +47,10 @@ pub struct Options {
     pub links: Option<LinksSetup>,
     /// Start the analytics service too (the gateway's stats routes reach it).
     pub analytics: bool,
+    /// Run the gateway as its own binary in a child process (so the test can
+    /// SIGKILL it), with these extra environment variables; `gateway` is
+    /// then not used.
+    pub gateway_in_child: Option<Vec<(&'static str, String)>>,
 }
 
 /// Adjusts a test links service's configuration before it starts.
@@ -62,6 +66,7 @@ impl Default for Options {
             links_in_child: false,
             links: None,
             analytics: false,
+            gateway_in_child: None,
         }
     }
 }
@@ -136,7 +141,14 @@ fn links_child(
         )
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
-        .stderr(log)
+        .stderr(log);
+    following(&mut command, events);
+    Running::child(port, admin_port, command, Some(db))
+}
+
+/// A child service's broker settings: the test's own topology.
+fn following(command: &mut Command, events: &BrokerSettings) {
+    command
         .env("AMQP_URL", events.url.expose())
         .env("EVENTS_EXCHANGE", &events.exchange)
         .env("EVENTS_QUEUE_PREFIX", &events.queue_prefix)
@@ -146,7 +158,45 @@ fn links_child(
             "OUTBOX_POLL_MS",
             events.poll_interval.as_millis().to_string(),
         );
-    Running::child(port, admin_port, command, Some(db))
+}
+
+/// The gateway binary in front of `auth`, `grids` and `links` (and
+/// `analytics`), following the test's topology, with `extra` settings; its
+/// logs go to `target/test-logs/`.
+fn gateway_child(
+    [auth, grids, links]: [&Running; 3],
+    analytics: Option<&Running>,
+    events: &BrokerSettings,
+    extra: Vec<(&'static str, String)>,
+) -> Running {
+    let (port, admin_port) = (free_port(), free_port());
+    let log_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-logs");
+    std::fs::create_dir_all(&log_dir).expect("target/ is writable");
+    let log = std::fs::File::create(log_dir.join(format!("gateway-{port}.log"))).unwrap();
+    let mut command = Command::new(service_binary("gateway"));
+    command
+        .env_clear()
+        .env("RUST_LOG", "info")
+        .env("GATEWAY_ADDR", format!("127.0.0.1:{port}"))
+        .env("ADMIN_ADDR", format!("127.0.0.1:{admin_port}"))
+        .env("HTTP_WORKERS", "2")
+        .env("AUTH_URL", &auth.url)
+        .env("GRIDS_URL", &grids.url)
+        .env("LINKS_URL", &links.url)
+        .env("SERVICE_TOKEN", GATEWAY_TOKEN)
+        .env("RATE_LIMIT_ANONYMOUS_PER_MINUTE", "1000000000")
+        .env("RATE_LIMIT_USER_PER_MINUTE", "1000000000")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    following(&mut command, events);
+    if let Some(analytics) = analytics {
+        command.env("ANALYTICS_URL", &analytics.url);
+    }
+    for (name, value) in extra {
+        command.env(name, value);
+    }
+    Running::child(port, admin_port, command, None)
 }
 
 /// A service's binary, built next to the tests' own executables
@@ -310,9 +360,15 @@ impl Stack {
             None
         };
 
-        let gateway = match options.gateway {
-            None => None,
-            Some(adjust) => {
+        let gateway = match (options.gateway_in_child, options.gateway) {
+            (Some(extra), _) => Some(gateway_child(
+                [&auth, &grids, &links],
+                analytics.as_ref(),
+                &events,
+                extra,
+            )),
+            (None, None) => None,
+            (None, Some(adjust)) => {
                 let mut config = gateway_config(&auth, &grids, &links);
                 if let Some(analytics) = &analytics {
                     config.analytics.base_url = analytics.url.clone();

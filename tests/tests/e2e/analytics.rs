@@ -39,10 +39,13 @@ async fn summary(stack: &Stack, owner: &User) -> Value {
 }
 
 async fn follow(stack: &Stack, slug: &str, agent: &str, token: Option<&str>) -> reqwest::Response {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    static VISITOR: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let client = VISITOR.get_or_init(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    });
     let mut request = client
         .get(format!("{}/r/{slug}?src=qr", stack.edge()))
         .header("user-agent", agent)
@@ -586,4 +589,71 @@ async fn days_and_hours_are_the_owner_s_own_across_a_dst_change() {
         )
         .await;
     assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test]
+async fn a_killed_gateway_loses_at_most_its_last_moments_of_clicks() {
+    let flush = Duration::from_millis(20);
+    let stack = Stack::start_options(Options {
+        analytics: true,
+        gateway_in_child: Some(vec![
+            ("SPOOL_BATCH", "20".to_owned()),
+            ("SPOOL_FLUSH_MS", flush.as_millis().to_string()),
+        ]),
+        ..Options::default()
+    })
+    .await;
+    let gateway = stack.gateway.as_ref().unwrap();
+    let up = async || {
+        stack
+            .client
+            .get(format!("{}/readyz", gateway.url))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    };
+    stack
+        .eventually(Duration::from_secs(20), "the gateway is ready", up)
+        .await;
+    let owner = signup(&stack.client, stack.edge(), "killed").await;
+    let grid = create_grid(&stack, stack.edge(), &owner.access_token, "killed grid").await;
+    let link = create_link(&stack, stack.edge(), &owner.access_token, &grid, "killed").await;
+
+    let mut acknowledged = Vec::new();
+    for _ in 0..300 {
+        assert_eq!(follow(&stack, &link, VISITORS[0], None).await.status(), 302);
+        acknowledged.push(std::time::Instant::now());
+    }
+    gateway.kill();
+    let killed = std::time::Instant::now();
+    // The documented bound: the last flush interval's clicks plus the batch
+    // awaiting its confirm (here, a generous 250 ms of clicks plus a batch).
+    let recent = acknowledged
+        .iter()
+        .filter(|at| killed.duration_since(**at) < Duration::from_millis(250))
+        .count();
+    gateway.restart();
+    stack
+        .eventually(Duration::from_secs(20), "the gateway is back", up)
+        .await;
+    let mut counted = summary(&stack, &owner).await["clicks"].as_i64().unwrap();
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = summary(&stack, &owner).await["clicks"].as_i64().unwrap();
+        if now == counted {
+            break;
+        }
+        counted = now;
+    }
+    let lost = acknowledged.len() as i64 - counted;
+    println!(
+        "killed gateway: {} clicks answered, {counted} counted, {lost} lost; \
+         {recent} were answered in the last 250 ms",
+        acknowledged.len()
+    );
+    assert!(lost >= 0, "a click was counted twice");
+    assert!(
+        lost <= recent as i64 + 20,
+        "lost {lost}: more than the last moments' {recent} clicks and a batch"
+    );
 }
