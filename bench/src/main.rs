@@ -131,11 +131,30 @@ async fn bench(options: Options) -> anyhow::Result<()> {
             scenario.prepare()?;
             let workers = scenario.workers(concurrency).await?;
             let (_, workers) = driver::run(scenario.clone(), workers, warm_up).await;
+            // The stream's clicks are counted from here: the warm-up's first.
+            let counted_before = if *kind == Kind::Ingest {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                Some(scenario.counted(&workers).await?)
+            } else {
+                None
+            };
             let rss_before = probe.rss_kib();
             let statements_before = probe.statements().await?;
-            let (measurement, _) = driver::run(scenario.clone(), workers, load).await;
+            let (measurement, workers) = driver::run(scenario.clone(), workers, load).await;
             let statements = probe.statements().await? - statements_before;
-            let row = report::Row::new(
+            let ingestion = match counted_before {
+                None => None,
+                Some(before) => {
+                    let answered = measurement.requests - measurement.errors;
+                    let (took, counted) = scenario.drained(&workers, before, answered).await?;
+                    Some(report::Ingestion {
+                        answered,
+                        counted,
+                        drained_ms: took.as_millis() as u64,
+                    })
+                }
+            };
+            let mut row = report::Row::new(
                 kind.name(),
                 concurrency,
                 options.rate,
@@ -144,6 +163,7 @@ async fn bench(options: Options) -> anyhow::Result<()> {
                 (rss_before, probe.rss_kib()),
                 redis::used_memory_kib(),
             );
+            row.ingestion = ingestion;
             report::print(&row);
             rows.push(row);
         }

@@ -34,6 +34,18 @@ pub struct Row {
     /// rate limits).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis_after_kib: Option<u64>,
+    /// The ingest scenario: how its clicks were counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ingestion: Option<Ingestion>,
+}
+
+/// Clicks answered during a stream, what the analytics service counted of
+/// them, and how long after the stream ended it had counted them all.
+#[derive(Debug, Serialize)]
+pub struct Ingestion {
+    pub answered: u64,
+    pub counted: u64,
+    pub drained_ms: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -82,6 +94,7 @@ impl Row {
             rss_before_kib: rss.0,
             rss_after_kib: rss.1,
             redis_after_kib,
+            ingestion: None,
         }
     }
 }
@@ -131,6 +144,12 @@ pub fn print(row: &Row) {
             kib as f64 / 1024.0
         )),
     );
+    if let Some(ingestion) = &row.ingestion {
+        println!(
+            "{:<15} clicks answered {}, counted {}, all counted {} ms after the stream",
+            "", ingestion.answered, ingestion.counted, ingestion.drained_ms
+        );
+    }
     for failure in row.failures.iter().take(5) {
         println!("{:<15} {:>6} × {}", "", failure.count, failure.what);
     }

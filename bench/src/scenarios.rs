@@ -12,6 +12,7 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
 mod pages;
+mod visits;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -44,12 +45,19 @@ pub enum Kind {
     Invalidation,
     /// GET /r/{slug}?src=bench: a visitor follows a link (302, one click).
     Redirect,
+    /// Clicks on one owner's link (run with `--rate`): the report says how
+    /// long after the stream the analytics service had counted them all.
+    Ingest,
+    /// The owner's daily series of a link over a year (deploy/bench/run.sh
+    /// seeds a year of counts for it).
+    StatsYear,
 }
 
 impl Kind {
     /// What `make bench` runs; the soak has its own target.
-    pub const BENCH: [Kind; 12] = [
+    pub const BENCH: [Kind; 13] = [
         Kind::Redirect,
+        Kind::StatsYear,
         Kind::PageHit,
         Kind::PageRevalidate,
         Kind::PageMiss,
@@ -78,20 +86,30 @@ impl Kind {
             Kind::PageEvery => "page-every",
             Kind::Invalidation => "invalidation",
             Kind::Redirect => "redirect",
+            Kind::Ingest => "ingest",
+            Kind::StatsYear => "stats-year",
         }
     }
 
     pub fn parse(name: &str) -> anyhow::Result<Kind> {
         Kind::BENCH
             .into_iter()
-            .chain([Kind::Soak])
+            .chain([Kind::Soak, Kind::Ingest])
             .find(|kind| kind.name() == name)
             .with_context(|| format!("unknown scenario {name:?}"))
     }
 
     /// Writers sign in before the clock starts.
     fn needs_account(self) -> bool {
-        matches!(self, Kind::Mixed | Kind::Soak | Kind::Invalidation)
+        matches!(
+            self,
+            Kind::Mixed | Kind::Soak | Kind::Invalidation | Kind::Ingest | Kind::StatsYear
+        )
+    }
+
+    /// Every worker acts for the first account (one owner's counts).
+    fn one_owner(self) -> bool {
+        matches!(self, Kind::Ingest | Kind::StatsYear)
     }
 }
 
@@ -408,6 +426,7 @@ impl Scenario {
         let mut workers = Vec::with_capacity(count);
         for index in 0..count {
             let account = if self.kind.needs_account() {
+                let index = if self.kind.one_owner() { 0 } else { index };
                 Some(self.target.account(index as u32).await?)
             } else {
                 None
@@ -438,6 +457,8 @@ impl Scenario {
             Kind::PageEvery => self.page_every().await,
             Kind::Invalidation => self.invalidation(worker).await,
             Kind::Redirect => self.redirect(worker).await,
+            Kind::Ingest => self.ingest(worker).await,
+            Kind::StatsYear => self.stats_year(worker).await,
         }
     }
 
@@ -483,19 +504,6 @@ impl Scenario {
             .expect("sampled");
         let path = format!("/api/v1/links/{slug}");
         expect(self.target.request(Method::GET, &path), StatusCode::OK)
-            .await
-            .map(drop)
-    }
-
-    /// A visitor follows a sampled link: a 302 from the gateway, which
-    /// counts the click (its Redis read, no backend call once cached).
-    async fn redirect(&self, worker: &mut Worker) -> Outcome {
-        let slug = worker
-            .rng
-            .choice(&self.target.sample.links)
-            .expect("sampled");
-        let path = format!("/r/{slug}?src=bench");
-        expect(self.target.request(Method::GET, &path), StatusCode::FOUND)
             .await
             .map(drop)
     }

@@ -12,5 +12,6 @@ cd "$(dirname "$0")/../.."
 source .run/secrets.env
 # The same build as `make up` (all binaries), so nothing is rebuilt for it.
 cargo build --release --bins --locked -q
+deploy/bench/seed-stats.sh
 echo "bench: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(date -u +%Y-%m-%dT%H:%MZ)"
 GATEWAY_TOKEN=$GATEWAY_TOKEN exec target/release/gridlink-bench "$@"

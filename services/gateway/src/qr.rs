@@ -166,7 +166,7 @@ pub async fn profile_svg(
     tag = "profiles",
     params(("username" = String, Path, description = "Case-insensitive", pattern = "^[A-Za-z0-9_]{3,30}$")),
     responses(
-        (status = 200, description = "Encodes `{PUBLIC_BASE_URL}/{username}?src=qr`", body = Vec<u8>, content_type = "image/png"),
+        (status = 200, description = "Encodes `{PUBLIC_BASE_URL}/{username}?src=qr`", body = String, content_type = "image/png"),
         (status = 404, description = "Unknown or deleted user", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 502, description = "The auth service failed", body = ProblemSchema, content_type = "application/problem+json"),
@@ -211,7 +211,7 @@ pub async fn link_svg(
     tag = "links",
     params(("slug" = LinkSlug, Path)),
     responses(
-        (status = 200, description = "Encodes `{PUBLIC_BASE_URL}/r/{slug}?src=qr`", body = Vec<u8>, content_type = "image/png"),
+        (status = 200, description = "Encodes `{PUBLIC_BASE_URL}/r/{slug}?src=qr`", body = String, content_type = "image/png"),
         (status = 404, description = "Unknown, deleted, not live, or on a private grid", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, body = ProblemSchema, content_type = "application/problem+json"),
         (status = 502, description = "The links service failed", body = ProblemSchema, content_type = "application/problem+json"),
