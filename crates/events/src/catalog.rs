@@ -280,6 +280,72 @@ pub struct Visit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referrer: Option<String>,
     pub device: Device,
+    /// How many such visits: the same visitor's repeats within a batch and
+    /// a quarter hour travel as one (`at` is the first's).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(count: &u32) -> bool {
+    *count == 1
+}
+
+impl Visit {
+    /// The quarter hour a visit falls in: the finest grain it is counted by.
+    pub fn quarter_hour(&self) -> i64 {
+        self.at.timestamp().div_euclid(15 * 60)
+    }
+
+    /// Visits that differ only in when, within one quarter hour, become one
+    /// with their count; order is kept otherwise.
+    pub fn collapse(visits: Vec<Visit>) -> Vec<Visit> {
+        let mut seen: std::collections::HashMap<VisitKey, usize> =
+            std::collections::HashMap::with_capacity(visits.len());
+        let mut out: Vec<Visit> = Vec::with_capacity(visits.len());
+        for visit in visits {
+            let key = VisitKey::of(&visit);
+            match seen.get(&key) {
+                Some(&at) => out[at].count += visit.count,
+                None => {
+                    seen.insert(key, out.len());
+                    out.push(visit);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// What makes two visits the same visit, but for their count.
+#[derive(PartialEq, Eq, Hash)]
+struct VisitKey {
+    quarter_hour: i64,
+    owner: UserId,
+    grid: Option<GridSlug>,
+    link: Option<LinkSlug>,
+    visitor: String,
+    source: Option<String>,
+    referrer: Option<String>,
+    device: Device,
+}
+
+impl VisitKey {
+    fn of(visit: &Visit) -> Self {
+        Self {
+            quarter_hour: visit.quarter_hour(),
+            owner: visit.owner.clone(),
+            grid: visit.grid.clone(),
+            link: visit.link.clone(),
+            visitor: visit.visitor.clone(),
+            source: visit.source.clone(),
+            referrer: visit.referrer.clone(),
+            device: visit.device,
+        }
+    }
 }
 
 /// A batch of visits (clicks or views), published by the gateway with

@@ -23,6 +23,8 @@ use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
 use serde::Serialize;
 use uuid::Uuid;
 
+#[cfg(test)]
+use crate::catalog::LinksClicked;
 use crate::catalog::{Event, Visit, Visits};
 use crate::deadline;
 use crate::settings::BrokerSettings;
@@ -39,7 +41,7 @@ where
 {
     type Item = Visit;
     fn of(items: Vec<Visit>) -> Self {
-        Self::new(items)
+        Self::new(Visit::collapse(items))
     }
 }
 
@@ -182,9 +184,10 @@ impl<E: Batch> Spool<E> {
 /// What the publisher needs of a spool, whatever its event type.
 trait Drain: Send + Sync {
     fn event_type(&self) -> &'static str;
-    /// The unconfirmed batch: the one taken earlier and not yet confirmed,
-    /// or else a new one of at most `max` items.
-    fn unconfirmed(&self, max: usize) -> Option<(Uuid, Arc<[u8]>)>;
+    /// The unconfirmed batch (its id, body and how many items it holds):
+    /// the one taken earlier and not yet confirmed, or else a new one of at
+    /// most `max` items.
+    fn unconfirmed(&self, max: usize) -> Option<(Uuid, Arc<[u8]>, usize)>;
     fn confirmed(&self, event_id: Uuid);
     fn is_empty(&self) -> bool;
 }
@@ -194,7 +197,7 @@ impl<E: Batch> Drain for Spool<E> {
         E::TYPE
     }
 
-    fn unconfirmed(&self, max: usize) -> Option<(Uuid, Arc<[u8]>)> {
+    fn unconfirmed(&self, max: usize) -> Option<(Uuid, Arc<[u8]>, usize)> {
         let mut unconfirmed = self.inner.unconfirmed.lock().expect("never poisoned");
         if unconfirmed.is_none() {
             let items: Vec<E::Item> = {
@@ -217,7 +220,7 @@ impl<E: Batch> Drain for Spool<E> {
         }
         unconfirmed
             .as_ref()
-            .map(|batch| (batch.event_id, Arc::clone(&batch.body)))
+            .map(|batch| (batch.event_id, Arc::clone(&batch.body), batch.items))
     }
 
     fn confirmed(&self, event_id: Uuid) {
@@ -317,8 +320,11 @@ impl Publisher {
             if !connection.status().connected() {
                 anyhow::bail!("the broker connection was lost");
             }
+            // Each tick publishes what waited for it: full batches, then
+            // the rest; what arrives meanwhile waits for the next tick, so
+            // a batch holds a flush interval's items, not a round trip's.
             for drain in self.drains.iter() {
-                while let Some((event_id, body)) = drain.unconfirmed(settings.batch) {
+                while let Some((event_id, body, items)) = drain.unconfirmed(settings.batch) {
                     let properties = crate::relay::properties(
                         event_id,
                         drain.event_type(),
@@ -351,6 +357,9 @@ impl Publisher {
                     .await;
                     sent?;
                     drain.confirmed(event_id);
+                    if items < settings.batch {
+                        break;
+                    }
                 }
             }
             tokio::time::sleep(settings.flush_every).await;
@@ -370,5 +379,86 @@ impl Publisher {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Device;
+    use gridlink_ids::{LinkSlug, UserId};
+
+    fn visit(visitor: &str, at: &str, link: &LinkSlug, owner: &UserId) -> Visit {
+        Visit {
+            at: at.parse().unwrap(),
+            owner: owner.clone(),
+            grid: None,
+            link: Some(link.clone()),
+            visitor: visitor.to_owned(),
+            source: None,
+            referrer: None,
+            device: Device::Desktop,
+            count: 1,
+        }
+    }
+
+    #[test]
+    fn a_visitor_s_repeats_in_a_quarter_hour_travel_as_one_and_nothing_is_lost() {
+        let (link, owner) = (LinkSlug::generate(), UserId::generate());
+        let visits = vec![
+            visit("a", "2026-12-01T10:00:01Z", &link, &owner),
+            visit("b", "2026-12-01T10:00:02Z", &link, &owner),
+            visit("a", "2026-12-01T10:14:59Z", &link, &owner),
+            visit("a", "2026-12-01T10:15:00Z", &link, &owner),
+        ];
+        let batch = LinksClicked::of(visits);
+        let counts: Vec<(&str, u32, String)> = batch
+            .visits
+            .iter()
+            .map(|v| (v.visitor.as_str(), v.count, v.at.to_rfc3339()))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("a", 2, "2026-12-01T10:00:01+00:00".to_owned()),
+                ("b", 1, "2026-12-01T10:00:02+00:00".to_owned()),
+                ("a", 1, "2026-12-01T10:15:00+00:00".to_owned()),
+            ]
+        );
+        let wire = serde_json::to_value(&batch).unwrap();
+        assert!(
+            wire["visits"][1].get("count").is_none(),
+            "a single visit says no count"
+        );
+    }
+
+    #[test]
+    fn past_its_bound_the_spool_refuses_and_counts() {
+        let registry = Registry::new();
+        let settings = SpoolSettings {
+            max_items: 2,
+            batch: 10,
+            flush_every: Duration::from_millis(10),
+        };
+        let spool: Spool<LinksClicked> = Spool::new(&settings, SpoolMetrics::register(&registry));
+        let (link, owner) = (LinkSlug::generate(), UserId::generate());
+        let v = || visit("a", "2026-12-01T10:00:00Z", &link, &owner);
+        assert!(spool.push(v()));
+        assert!(spool.push(v()));
+        assert!(!spool.push(v()), "the third is refused");
+        let dropped = registry
+            .gather()
+            .into_iter()
+            .find(|family| family.name() == "spool_dropped_total")
+            .unwrap();
+        assert_eq!(dropped.get_metric()[0].get_counter().get_value(), 1.0);
+        let (id, body, items) = spool.unconfirmed(10).expect("a batch");
+        assert_eq!(items, 2, "both visits are in it (as one entry)");
+        let again = spool
+            .unconfirmed(10)
+            .expect("the same batch until confirmed");
+        assert_eq!((id, body.len()), (again.0, again.1.len()));
+        spool.confirmed(id);
+        assert!(spool.is_empty());
     }
 }

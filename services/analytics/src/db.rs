@@ -162,17 +162,18 @@ pub async fn record_clicks(tx: &mut Tx, visits: &[Visit]) -> Result<usize, DbErr
         let entry = counts
             .entry((link.clone(), bucket(visit.at)))
             .or_insert_with(|| (visit.owner.to_string(), grid, 0, 0));
+        let count = i64::from(visit.count);
         if visit.device == Device::Bot {
-            entry.3 += 1;
+            entry.3 += count;
             continue;
         }
-        entry.2 += 1;
+        entry.2 += count;
         let day = visit.at.date_naive();
         let mut facet = |name: &'static str, value: &str| {
             facets
                 .entry((link.clone(), day, name, value.to_owned()))
                 .or_insert_with(|| (visit.owner.to_string(), 0))
-                .1 += 1;
+                .1 += count;
         };
         facet("device", visit.device.as_str());
         facet("source", visit.source.as_deref().unwrap_or("direct"));
@@ -259,10 +260,11 @@ pub async fn record_views(tx: &mut Tx, visits: &[Visit]) -> Result<usize, DbErro
         let entry = counts
             .entry((page, bucket(visit.at)))
             .or_insert_with(|| (visit.owner.to_string(), 0, 0));
+        let count = i64::from(visit.count);
         if visit.device == Device::Bot {
-            entry.2 += 1;
+            entry.2 += count;
         } else {
-            entry.1 += 1;
+            entry.1 += count;
         }
     }
     let (mut page, mut buckets, mut owner, mut views, mut bots) =
@@ -441,20 +443,35 @@ impl Scope<'_> {
     }
 }
 
-/// The slots of a series, as SQL: `slots(start, finish)` from the local
-/// days `$1..=$2` in zone `$3`, by day or by hour.
-fn slots(hourly: bool) -> &'static str {
+/// How a series is cut, as SQL over `$1` (the first local day), `$2` (the
+/// last) and `$3` (the zone): `slots(i, start)`, every slot of the range in
+/// order; `key`, the slot of a row's `bucket`; `range`, the rows' filter.
+/// Days are the zone's days (23 or 25 hours across DST changes); hours are
+/// counted from the first local midnight.
+struct Cut {
+    slots: &'static str,
+    key: &'static str,
+}
+
+const RANGE: &str = "bucket >= $1::date::timestamp AT TIME ZONE $3 \
+                     AND bucket < ($2::date + 1)::timestamp AT TIME ZONE $3";
+
+fn cut(hourly: bool) -> Cut {
     if hourly {
-        "slots AS (SELECT s AS start, s + interval '1 hour' AS finish \
-                   FROM generate_series($1::date::timestamp AT TIME ZONE $3, \
-                                        ($2::date + 1)::timestamp AT TIME ZONE $3 \
-                                          - interval '1 hour', \
-                                        interval '1 hour') AS s)"
+        Cut {
+            slots: "SELECT i, ($1::date::timestamp AT TIME ZONE $3) + i * interval '1 hour' AS start \
+                    FROM generate_series(0::bigint, \
+                      (extract(epoch FROM (($2::date + 1)::timestamp AT TIME ZONE $3) \
+                                         - ($1::date::timestamp AT TIME ZONE $3)) / 3600)::bigint - 1) \
+                      AS i",
+            key: "floor(extract(epoch FROM bucket - ($1::date::timestamp AT TIME ZONE $3)) / 3600)::bigint",
+        }
     } else {
-        "slots AS (SELECT d::timestamp AT TIME ZONE $3 AS start, \
-                          (d + interval '1 day')::timestamp AT TIME ZONE $3 AS finish \
-                   FROM generate_series($1::date::timestamp, $2::date::timestamp, \
-                                        interval '1 day') AS d)"
+        Cut {
+            slots: "SELECT i, ($1::date + i::int)::timestamp AT TIME ZONE $3 AS start \
+                    FROM generate_series(0::bigint, ($2::date - $1::date)::bigint) AS i",
+            key: "((bucket AT TIME ZONE $3)::date - $1::date)::bigint",
+        }
     }
 }
 
@@ -476,16 +493,17 @@ pub async fn link_series(
     zone: &str,
     hourly: bool,
 ) -> Result<Vec<LinkSlot>, DbError> {
+    let Cut { slots, key } = cut(hourly);
     Ok(diesel::sql_query(format!(
-        "WITH {} \
-         SELECT s.start, \
-           (SELECT COALESCE(sum(clicks), 0)::bigint FROM link_counts c \
-             WHERE c.link = $4 AND c.bucket >= s.start AND c.bucket < s.finish) AS clicks, \
-           (SELECT count(DISTINCT visitor) FROM visitors v \
-             WHERE v.subject = $4 AND v.bucket >= s.start AND v.bucket < s.finish) \
-             AS unique_visitors \
-         FROM slots s ORDER BY s.start",
-        slots(hourly)
+        "WITH slots AS ({slots}), \
+           clicks AS (SELECT {key} AS i, sum(clicks) AS n FROM link_counts \
+                      WHERE link = $4 AND {RANGE} GROUP BY 1), \
+           uniques AS (SELECT {key} AS i, count(DISTINCT visitor) AS n FROM visitors \
+                       WHERE subject = $4 AND {RANGE} GROUP BY 1) \
+         SELECT slots.start, COALESCE(clicks.n, 0)::bigint AS clicks, \
+                COALESCE(uniques.n, 0)::bigint AS unique_visitors \
+         FROM slots LEFT JOIN clicks USING (i) LEFT JOIN uniques USING (i) \
+         ORDER BY slots.i"
     ))
     .bind::<Date, _>(from)
     .bind::<Date, _>(to)
@@ -513,15 +531,17 @@ pub async fn grid_series(
     zone: &str,
     hourly: bool,
 ) -> Result<Vec<GridSlot>, DbError> {
+    let Cut { slots, key } = cut(hourly);
     Ok(diesel::sql_query(format!(
-        "WITH {} \
-         SELECT s.start, \
-           (SELECT COALESCE(sum(views), 0)::bigint FROM page_counts p \
-             WHERE p.page = $4 AND p.bucket >= s.start AND p.bucket < s.finish) AS views, \
-           (SELECT COALESCE(sum(clicks), 0)::bigint FROM link_counts c \
-             WHERE c.grid = $4 AND c.bucket >= s.start AND c.bucket < s.finish) AS clicks \
-         FROM slots s ORDER BY s.start",
-        slots(hourly)
+        "WITH slots AS ({slots}), \
+           views AS (SELECT {key} AS i, sum(views) AS n FROM page_counts \
+                     WHERE page = $4 AND {RANGE} GROUP BY 1), \
+           clicks AS (SELECT {key} AS i, sum(clicks) AS n FROM link_counts \
+                      WHERE grid = $4 AND {RANGE} GROUP BY 1) \
+         SELECT slots.start, COALESCE(views.n, 0)::bigint AS views, \
+                COALESCE(clicks.n, 0)::bigint AS clicks \
+         FROM slots LEFT JOIN views USING (i) LEFT JOIN clicks USING (i) \
+         ORDER BY slots.i"
     ))
     .bind::<Date, _>(from)
     .bind::<Date, _>(to)

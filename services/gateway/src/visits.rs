@@ -134,6 +134,7 @@ impl Visits {
             source: None,
             referrer: referrer_host(req),
             device: self.device(agent),
+            count: 1,
         })
     }
 

@@ -200,6 +200,7 @@ async fn a_redelivered_batch_counts_once_and_a_reset_link_starts_from_zero() {
             source: None,
             referrer: None,
             device: Device::Desktop,
+            count: 1,
         })
         .collect();
     let batch = serde_json::to_vec(&LinksClicked::new(visits)).unwrap();
@@ -510,6 +511,7 @@ async fn days_and_hours_are_the_owner_s_own_across_a_dst_change() {
             source: None,
             referrer: None,
             device: Device::Mobile,
+            count: 1,
         })
         .collect();
     let batch = serde_json::to_vec(&LinksClicked::new(visits)).unwrap();
