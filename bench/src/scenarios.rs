@@ -250,6 +250,8 @@ impl Target {
             .pool_max_idle_per_host(concurrency.max(64))
             // A 302 is the answer measured (the redirect scenario).
             .redirect(reqwest::redirect::Policy::none())
+            // A browser's, so visits count as a visitor's (no agent is a bot's).
+            .user_agent("Mozilla/5.0 (X11; Linux x86_64) gridlink-bench/1")
             .tcp_nodelay(true)
             .timeout(std::time::Duration::from_secs(30))
             .build()?;
