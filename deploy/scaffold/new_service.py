@@ -171,7 +171,12 @@ def add_dev_secrets(text, name):
 
 def add_prod_database(text, name):
     last = text.rstrip("\n").split("\n---\n")[-1]
-    cluster = re.sub(r"gridlink[-_]links", lambda m: m.group(0).replace("links", name), last)
+    model = re.search(r"name: gridlink-([a-z0-9]+)", last)
+    if not model:
+        fail("k8s/overlays/prod/databases.yaml: its last cluster has no gridlink-<service> name")
+    cluster = re.sub(
+        rf"gridlink([-_]){model.group(1)}\b", lambda m: f"gridlink{m.group(1)}{name}", last
+    )
     return text.rstrip("\n") + "\n---\n" + cluster + "\n"
 
 

@@ -247,7 +247,7 @@ pub struct LinkStats {
 #[utoipa::path(
     tag = "stats",
     security(("bearer" = [])),
-    params(("slug" = LinkSlug, Path), SeriesQuery),
+    params(("slug" = String, Path, description = "A link's slug", pattern = "^li_[0-9a-f]{32}$"), SeriesQuery),
     responses(
         (status = 200, body = LinkStats),
         (status = 400, body = ProblemSchema, content_type = "application/problem+json"),
@@ -324,7 +324,7 @@ pub struct GridStats {
 #[utoipa::path(
     tag = "stats",
     security(("bearer" = [])),
-    params(("slug" = GridSlug, Path), SeriesQuery),
+    params(("slug" = String, Path, description = "A grid's slug", pattern = "^gr_[0-9a-f]{32}$"), SeriesQuery),
     responses(
         (status = 200, body = GridStats),
         (status = 400, body = ProblemSchema, content_type = "application/problem+json"),
@@ -375,7 +375,7 @@ pub async fn grid_stats(
 #[utoipa::path(
     tag = "stats",
     security(("bearer" = [])),
-    params(("slug" = LinkSlug, Path)),
+    params(("slug" = String, Path, description = "A link's slug", pattern = "^li_[0-9a-f]{32}$")),
     responses(
         (status = 204, description = "Reset"),
         (status = 401, body = ProblemSchema, content_type = "application/problem+json"),
