@@ -67,6 +67,39 @@ impl Event for GridDeleted {
     }
 }
 
+/// A link was deleted through the API; the analytics service erases its
+/// counts. (A grid's links go with `grid.deleted`, a user's with
+/// `user.deleted`.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkDeleted {
+    pub event_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub link: LinkSlug,
+    pub grid: GridSlug,
+    /// The link's owner.
+    pub owner: UserId,
+}
+
+impl LinkDeleted {
+    pub fn new(link: LinkSlug, grid: GridSlug, owner: UserId) -> Self {
+        Self {
+            event_id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            link,
+            grid,
+            owner,
+        }
+    }
+}
+
+impl Event for LinkDeleted {
+    const TYPE: &'static str = "link.deleted.v1";
+    fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+}
+
 /// A service finished erasing a deleted user's data (proof of erasure).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,11 +1,11 @@
 //! proto-docs/events.asyncapi.yaml must describe the catalogue the code uses.
 
-use gridlink_ids::{GridSlug, UserId};
+use gridlink_ids::{GridSlug, LinkSlug, UserId};
 
 use crate::topology::QUEUES;
 use crate::{
-    Event, GridChange, GridChanged, GridDeleted, LinksChanged, LinksClicked, PagesViewed,
-    SessionsRevoked, UserDeleted, UserErased, UserUpdated,
+    Event, GridChange, GridChanged, GridDeleted, LinkDeleted, LinksChanged, LinksClicked,
+    PagesViewed, SessionsRevoked, UserDeleted, UserErased, UserUpdated,
 };
 
 const DOCUMENT: &str = include_str!("../../../proto-docs/events.asyncapi.yaml");
@@ -22,7 +22,7 @@ fn fields<T: serde::Serialize>(sample: &T) -> Vec<String> {
 
 #[test]
 fn every_event_and_its_fields_are_documented() {
-    let events: [(&str, Vec<String>); 9] = [
+    let events: [(&str, Vec<String>); 10] = [
         (LinksClicked::TYPE, fields(&LinksClicked::new(vec![]))),
         (PagesViewed::TYPE, fields(&PagesViewed::new(vec![]))),
         (
@@ -48,6 +48,14 @@ fn every_event_and_its_fields_are_documented() {
         (
             GridDeleted::TYPE,
             fields(&GridDeleted::new(GridSlug::generate(), UserId::generate())),
+        ),
+        (
+            LinkDeleted::TYPE,
+            fields(&LinkDeleted::new(
+                LinkSlug::generate(),
+                GridSlug::generate(),
+                UserId::generate(),
+            )),
         ),
         (
             UserErased::TYPE,

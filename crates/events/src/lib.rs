@@ -26,8 +26,8 @@ pub mod spool;
 pub mod topology;
 
 pub use catalog::{
-    Device, Event, GridChange, GridChanged, GridDeleted, LinksChanged, LinksClicked, PagesViewed,
-    SessionsRevoked, UserDeleted, UserErased, UserUpdated, Visit,
+    Device, Event, GridChange, GridChanged, GridDeleted, LinkDeleted, LinksChanged, LinksClicked,
+    PagesViewed, SessionsRevoked, UserDeleted, UserErased, UserUpdated, Visit,
 };
 pub use metrics::EventMetrics;
 pub use settings::{BrokerSettings, BrokerState};

@@ -8,8 +8,8 @@ use lapin::{Channel, ExchangeKind};
 
 use crate::settings::BrokerSettings;
 use crate::{
-    Event, GridChanged, GridDeleted, LinksChanged, LinksClicked, PagesViewed, UserDeleted,
-    UserErased, UserUpdated,
+    Event, GridChanged, GridDeleted, LinkDeleted, LinksChanged, LinksClicked, PagesViewed,
+    UserDeleted, UserErased, UserUpdated,
 };
 
 /// One consumer queue: its name (before the prefix) and the routing key it binds.
@@ -79,9 +79,13 @@ pub const ANALYTICS_GRID_DELETED: QueueSpec = QueueSpec {
     name: "analytics.grid-deleted",
     routing_key: GridDeleted::TYPE,
 };
+pub const ANALYTICS_LINK_DELETED: QueueSpec = QueueSpec {
+    name: "analytics.link-deleted",
+    routing_key: LinkDeleted::TYPE,
+};
 
 /// Every queue of the system.
-pub const QUEUES: [QueueSpec; 13] = [
+pub const QUEUES: [QueueSpec; 14] = [
     GRIDS_USER_DELETED,
     LINKS_USER_DELETED,
     LINKS_GRID_DELETED,
@@ -95,6 +99,7 @@ pub const QUEUES: [QueueSpec; 13] = [
     ANALYTICS_PAGE_VIEWED,
     ANALYTICS_USER_DELETED,
     ANALYTICS_GRID_DELETED,
+    ANALYTICS_LINK_DELETED,
 ];
 
 fn long(value: &str) -> AMQPValue {

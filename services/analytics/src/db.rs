@@ -634,6 +634,21 @@ pub async fn zones(conn: &mut AsyncPgConnection) -> Result<Vec<String>, DbError>
 }
 
 #[derive(diesel::QueryableByName)]
+struct Today {
+    #[diesel(sql_type = Date)]
+    today: NaiveDate,
+}
+
+/// The date it is now in `zone`.
+pub async fn today(conn: &mut AsyncPgConnection, zone: &str) -> Result<NaiveDate, DbError> {
+    let row: Today = diesel::sql_query("SELECT (now() AT TIME ZONE $1)::date AS today")
+        .bind::<Text, _>(zone)
+        .get_result(conn)
+        .await?;
+    Ok(row.today)
+}
+
+#[derive(diesel::QueryableByName)]
 struct Bounds {
     #[diesel(sql_type = Nullable<Timestamptz>)]
     start: Option<DateTime<Utc>>,

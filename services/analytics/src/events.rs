@@ -2,7 +2,7 @@
 //! gateway's visit batches (each batch once, by its event id), and erases.
 
 use gridlink_db::{DbError, Tx};
-use gridlink_events::{GridDeleted, LinksClicked, PagesViewed};
+use gridlink_events::{GridDeleted, LinkDeleted, LinksClicked, PagesViewed};
 use gridlink_ids::UserId;
 use gridlink_service::{Consume, EraseUser};
 
@@ -53,5 +53,17 @@ impl Consume for EraseGrid {
 
     async fn consume(&self, tx: &mut Tx, event: GridDeleted) -> Result<(), DbError> {
         db::erase_grid(tx, &event.grid).await
+    }
+}
+
+/// A deleted link's counts go as a reset's do: clicks made before the
+/// deletion that arrive later are not counted either.
+pub struct EraseLink;
+
+impl Consume for EraseLink {
+    type Event = LinkDeleted;
+
+    async fn consume(&self, tx: &mut Tx, event: LinkDeleted) -> Result<(), DbError> {
+        db::reset_link(tx, &event.link, &event.owner).await
     }
 }

@@ -15,7 +15,8 @@ use std::collections::HashSet;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use gridlink_db::{Database, DbError};
 use gridlink_events::topology::{
-    ANALYTICS_GRID_DELETED, ANALYTICS_LINK_CLICKED, ANALYTICS_PAGE_VIEWED, ANALYTICS_USER_DELETED,
+    ANALYTICS_GRID_DELETED, ANALYTICS_LINK_CLICKED, ANALYTICS_LINK_DELETED, ANALYTICS_PAGE_VIEWED,
+    ANALYTICS_USER_DELETED,
 };
 use gridlink_service::{Application, Erasure, Kit, Spec, consume_once};
 use grids_client::GridsClient;
@@ -83,7 +84,12 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         db.clone(),
         Erasure(events::EraseCounts),
     ))
-    .consumer(consume_once(ANALYTICS_GRID_DELETED, db, events::EraseGrid))
+    .consumer(consume_once(
+        ANALYTICS_GRID_DELETED,
+        db.clone(),
+        events::EraseGrid,
+    ))
+    .consumer(consume_once(ANALYTICS_LINK_DELETED, db, events::EraseLink))
     .serve(routes::configure)
 }
 

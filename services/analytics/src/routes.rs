@@ -76,10 +76,32 @@ struct DayRange {
     zone: String,
 }
 
+impl RangeQuery {
+    async fn days(&self, state: &AppState) -> Result<DayRange, ApiError> {
+        let (from, to, tz) = (self.from.as_deref(), self.to.as_deref(), self.tz.as_deref());
+        days(state, (from, to), tz, MAX_DAYS).await
+    }
+}
+
+impl SeriesQuery {
+    fn hourly(&self) -> bool {
+        self.interval == Some(Interval::Hour)
+    }
+
+    async fn days(&self, state: &AppState) -> Result<DayRange, ApiError> {
+        let max = if self.hourly() {
+            MAX_HOURLY_DAYS
+        } else {
+            MAX_DAYS
+        };
+        let (from, to, tz) = (self.from.as_deref(), self.to.as_deref(), self.tz.as_deref());
+        days(state, (from, to), tz, max).await
+    }
+}
+
 async fn days(
     state: &AppState,
-    from: Option<&str>,
-    to: Option<&str>,
+    (from, to): (Option<&str>, Option<&str>),
     tz: Option<&str>,
     max_days: u64,
 ) -> Result<DayRange, ApiError> {
@@ -103,7 +125,15 @@ async fn days(
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
-    let to = to.unwrap_or_else(|| Utc::now().date_naive());
+    // "Today" is the zone's: ten hours into a UTC day, Kiritimati is already
+    // on the next one.
+    let to = match to {
+        Some(to) => to,
+        None => {
+            let mut conn = state.db.conn().await?;
+            db::today(&mut conn, &zone).await?
+        }
+    };
     let from = from.unwrap_or_else(|| to - Days::new(DEFAULT_DAYS - 1));
     if from > to {
         return Err(ApiError::invalid_field("from", "must not be after `to`"));
@@ -190,14 +220,7 @@ pub async fn summary(
     query: Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let days = days(
-        &state,
-        q.from.as_deref(),
-        q.to.as_deref(),
-        q.tz.as_deref(),
-        MAX_DAYS,
-    )
-    .await?;
+    let days = q.days(&state).await?;
     let mut conn = state.db.conn().await?;
     let range = db::range(&mut conn, (days.from, days.to), &days.zone).await?;
     let (views, clicks, unique_visitors) = db::totals(&mut conn, &auth.user_id, range).await?;
@@ -263,16 +286,8 @@ pub async fn link_stats(
     query: Query<SeriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let hourly = q.interval == Some(Interval::Hour);
-    let max = if hourly { MAX_HOURLY_DAYS } else { MAX_DAYS };
-    let days = days(
-        &state,
-        q.from.as_deref(),
-        q.to.as_deref(),
-        q.tz.as_deref(),
-        max,
-    )
-    .await?;
+    let hourly = q.hourly();
+    let days = q.days(&state).await?;
     let link = owned_link(&state, &slug, &auth.user_id).await?;
     let mut conn = state.db.conn().await?;
     let series =
@@ -340,16 +355,8 @@ pub async fn grid_stats(
     query: Query<SeriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let hourly = q.interval == Some(Interval::Hour);
-    let max = if hourly { MAX_HOURLY_DAYS } else { MAX_DAYS };
-    let days = days(
-        &state,
-        q.from.as_deref(),
-        q.to.as_deref(),
-        q.tz.as_deref(),
-        max,
-    )
-    .await?;
+    let hourly = q.hourly();
+    let days = q.days(&state).await?;
     let grid = owned_grid(&state, &slug, &auth.user_id).await?;
     let mut conn = state.db.conn().await?;
     let series =
@@ -414,14 +421,7 @@ pub async fn export(
     query: Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let days = days(
-        &state,
-        q.from.as_deref(),
-        q.to.as_deref(),
-        q.tz.as_deref(),
-        MAX_DAYS,
-    )
-    .await?;
+    let days = q.days(&state).await?;
     let mut conn = state.db.conn().await?;
     let rows = db::export(&mut conn, &auth.user_id, (days.from, days.to), &days.zone).await?;
     // Every field is a date, a slug or a number: nothing to quote.

@@ -38,7 +38,8 @@ async fn summary(stack: &Stack, owner: &User) -> Value {
     response.json().await.unwrap()
 }
 
-async fn follow(stack: &Stack, slug: &str, agent: &str, token: Option<&str>) -> reqwest::Response {
+/// A visitor's request for `/r/{slug}?src=qr`, coming from a news site's page.
+fn click(stack: &Stack, slug: &str, agent: &str) -> reqwest::RequestBuilder {
     static VISITOR: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     let client = VISITOR.get_or_init(|| {
         reqwest::Client::builder()
@@ -46,10 +47,14 @@ async fn follow(stack: &Stack, slug: &str, agent: &str, token: Option<&str>) -> 
             .build()
             .unwrap()
     });
-    let mut request = client
+    client
         .get(format!("{}/r/{slug}?src=qr", stack.edge()))
         .header("user-agent", agent)
-        .header("referer", "https://News.Example.org/some/path?q=secret");
+        .header("referer", "https://News.Example.org/some/path?q=secret")
+}
+
+async fn follow(stack: &Stack, slug: &str, agent: &str, token: Option<&str>) -> reqwest::Response {
+    let mut request = click(stack, slug, agent);
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -156,6 +161,60 @@ async fn clicks_and_views_are_counted_exactly_without_the_owner_or_bots() {
     assert_eq!(stats["sources"][0]["value"], "qr");
     assert_eq!(stats["referrers"][0]["value"], "news.example.org");
     assert_eq!(stats["referrers"][0]["clicks"], 12);
+
+    let grid_stats = stack
+        .request(
+            stack.edge(),
+            Method::GET,
+            &format!("/api/v1/stats/grids/{grid}?interval=hour&tz=Asia/Kolkata"),
+            Some(&owner.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(grid_stats.status(), 200);
+    let grid_stats: Value = grid_stats.json().await.unwrap();
+    let hours = grid_stats["series"].as_array().unwrap();
+    assert_eq!(hours.len(), 30 * 24, "a slot per hour of the default range");
+    let sum = |field: &str| -> i64 { hours.iter().map(|h| h[field].as_i64().unwrap()).sum() };
+    assert_eq!(
+        (sum("views"), sum("clicks")),
+        (1, 12),
+        "the grid page's view"
+    );
+    assert!(
+        hours
+            .iter()
+            .all(|h| h["start"].as_str().unwrap().contains(":30:00")),
+        "Kolkata's hours begin at half past UTC hours"
+    );
+    assert_eq!(grid_stats["links"][0]["link"], link.as_str());
+
+    let csv = stack
+        .request(
+            stack.edge(),
+            Method::GET,
+            "/api/v1/stats/export.csv",
+            Some(&owner.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = csv.text().await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(
+        csv.lines().collect::<Vec<_>>(),
+        [
+            "day,link,grid,clicks,bot_clicks".to_owned(),
+            format!("{today},{link},{grid},12,2"),
+        ],
+        "one row per link and day, bots apart"
+    );
 
     // Nobody else reads them, and nothing of an address is kept.
     let other = signup(&stack.client, stack.edge(), "curious").await;
@@ -367,19 +426,91 @@ async fn qr_codes_decode_to_the_public_url_with_src_qr() {
 }
 
 #[tokio::test]
-async fn a_deleted_account_s_counts_are_erased_with_a_receipt() {
+async fn deleted_links_grids_and_accounts_have_their_counts_erased() {
     let stack = stack().await;
     let owner = signup(&stack.client, stack.edge(), "erased").await;
-    let grid = create_grid(&stack, stack.edge(), &owner.access_token, "erased grid").await;
-    let link = create_link(&stack, stack.edge(), &owner.access_token, &grid, "erased").await;
-    assert_eq!(follow(&stack, &link, VISITORS[0], None).await.status(), 302);
+    let token = owner.access_token.as_str();
+    let grid = create_grid(&stack, stack.edge(), token, "erased grid").await;
+    let kept = create_link(&stack, stack.edge(), token, &grid, "kept").await;
+    let dropped = create_link(&stack, stack.edge(), token, &grid, "dropped").await;
+    let other_grid = create_grid(&stack, stack.edge(), token, "dropped grid").await;
+    let on_other = create_link(&stack, stack.edge(), token, &other_grid, "on it").await;
+    for link in [&kept, &dropped, &dropped, &on_other] {
+        assert_eq!(follow(&stack, link, VISITORS[0], None).await.status(), 302);
+    }
+    let page = stack
+        .client
+        .get(format!("{}/api/v1/grids/{other_grid}/page", stack.edge()))
+        .header("user-agent", VISITORS[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
     stack
         .eventually(
             Duration::from_secs(10),
-            "the click is counted",
-            async || summary(&stack, &owner).await["clicks"] == 1,
+            "the clicks and the view are counted",
+            async || {
+                let s = summary(&stack, &owner).await;
+                s["clicks"] == 4 && s["views"] == 1
+            },
         )
         .await;
+    let analytics = stack.analytics.as_ref().unwrap();
+    let rows = async |link: &str| {
+        stack
+            .count(
+                analytics,
+                &format!("SELECT count(*) AS n FROM link_counts WHERE link = '{link}'"),
+            )
+            .await
+    };
+
+    // A deleted link's counts go; the others stay.
+    let gone = stack
+        .request(
+            stack.edge(),
+            Method::DELETE,
+            &format!("/api/v1/links/{dropped}"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status(), 204);
+    stack
+        .eventually(
+            Duration::from_secs(10),
+            "the deleted link's clicks are erased",
+            async || summary(&stack, &owner).await["clicks"] == 2,
+        )
+        .await;
+    assert_eq!(rows(&dropped).await, 0);
+    assert_eq!(rows(&kept).await, 1);
+
+    // A deleted grid's page views and its links' clicks go.
+    let gone = stack
+        .request(
+            stack.edge(),
+            Method::DELETE,
+            &format!("/api/v1/grids/{other_grid}"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status(), 204);
+    stack
+        .eventually(
+            Duration::from_secs(10),
+            "the deleted grid's counts are erased",
+            async || {
+                let s = summary(&stack, &owner).await;
+                s["clicks"] == 1 && s["views"] == 0
+            },
+        )
+        .await;
+    assert_eq!(rows(&on_other).await, 0);
+
+    // And the account's, with a receipt.
     let deleted = stack
         .request(
             stack.edge(),
@@ -390,7 +521,6 @@ async fn a_deleted_account_s_counts_are_erased_with_a_receipt() {
         )
         .await;
     assert_eq!(deleted.status(), 202);
-    let analytics = stack.analytics.as_ref().unwrap();
     let erasure = async || -> Value {
         stack
             .client
@@ -591,6 +721,33 @@ async fn days_and_hours_are_the_owner_s_own_across_a_dst_change() {
         )
         .await;
     assert_eq!(bad.status(), 400);
+
+    // Without `to`, the range ends on the zone's today. At any UTC hour one
+    // of these two is on another date than UTC (they are 26 hours apart).
+    // (`%2B` is the `+` of Etc/GMT+12, UTC-12.)
+    for zone in ["Pacific/Kiritimati", "Etc/GMT%2B12"] {
+        let response = stack
+            .request(
+                stack.edge(),
+                Method::GET,
+                &format!("/api/v1/stats/links/{link}?tz={zone}"),
+                Some(&owner.access_token),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 200, "{zone}");
+        let stats: Value = response.json().await.unwrap();
+        let last = stats["series"].as_array().unwrap().last().unwrap()["start"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap();
+        let now = chrono::Utc::now();
+        assert!(
+            last <= now && now < last + chrono::Duration::days(1),
+            "in {zone} the last day begins at {last}, and now is {now}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -601,6 +758,11 @@ async fn a_killed_gateway_loses_at_most_its_last_moments_of_clicks() {
         gateway_in_child: Some(vec![
             ("SPOOL_BATCH", "20".to_owned()),
             ("SPOOL_FLUSH_MS", flush.as_millis().to_string()),
+            // The visitors come through a proxy the gateway trusts, and it
+            // logs all it can: neither their address nor their user agent
+            // may show.
+            ("TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+            ("RUST_LOG", "debug".to_owned()),
         ]),
         ..Options::default()
     })
@@ -621,9 +783,20 @@ async fn a_killed_gateway_loses_at_most_its_last_moments_of_clicks() {
     let grid = create_grid(&stack, stack.edge(), &owner.access_token, "killed grid").await;
     let link = create_link(&stack, stack.edge(), &owner.access_token, &grid, "killed").await;
 
+    const AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) Traceable/42.4242";
+    let from = async |address: &str| {
+        let response = click(&stack, &link, AGENT)
+            .header("x-forwarded-for", address)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 302);
+    };
     let mut acknowledged = Vec::new();
-    for _ in 0..300 {
-        assert_eq!(follow(&stack, &link, VISITORS[0], None).await.status(), 302);
+    from("198.51.100.78").await;
+    acknowledged.push(std::time::Instant::now());
+    for _ in 0..299 {
+        from("198.51.100.77").await;
         acknowledged.push(std::time::Instant::now());
     }
     gateway.kill();
@@ -658,4 +831,36 @@ async fn a_killed_gateway_loses_at_most_its_last_moments_of_clicks() {
         lost <= recent as i64 + 20,
         "lost {lost}: more than the last moments' {recent} clicks and a batch"
     );
+
+    assert_eq!(
+        summary(&stack, &owner).await["unique_visitors"],
+        2,
+        "the two addresses are two visitors"
+    );
+    let port = gateway.url.rsplit(':').next().unwrap();
+    let log = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../target/test-logs/gateway-{port}.log")),
+    )
+    .unwrap();
+    assert!(
+        log.contains("request completed"),
+        "the log is the gateway's"
+    );
+    for secret in ["198.51.100.7", "Traceable"] {
+        assert!(!log.contains(secret), "the gateway logged {secret}");
+    }
+    let analytics = stack.analytics.as_ref().unwrap();
+    for table in ["visitors", "link_facets", "link_counts"] {
+        let kept = stack
+            .count(
+                analytics,
+                &format!(
+                    "SELECT count(*) AS n FROM {table} t \
+                     WHERE t::text LIKE '%198.51.100%' OR t::text LIKE '%Traceable%'"
+                ),
+            )
+            .await;
+        assert_eq!(kept, 0, "{table} keeps neither the address nor the agent");
+    }
 }

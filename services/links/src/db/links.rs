@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Float4, Nullable, Text};
 use diesel_async::RunQueryDsl;
 use gridlink_db::{Database, DbError, Tx};
-use gridlink_events::{GridDeleted, LinksChanged};
+use gridlink_events::{GridDeleted, LinkDeleted, LinksChanged};
 use gridlink_ids::{GridSlug, LinkSlug, UserId};
 use gridlink_service::{GateGuard, Gates, UserTx, WriteError};
 use links_client::LinkState;
@@ -535,6 +535,8 @@ pub async fn soft_delete(turn: &GridTurn<'_>, link: &Link) -> Result<(), LinkWri
     .set(links::position.eq(links::position - 1))
     .execute(&mut *tx)
     .await?;
+    let deleted = LinkDeleted::new(link.slug.clone(), link.grid.clone(), link.owner.clone());
+    gridlink_events::outbox::enqueue(&mut tx, &deleted).await?;
     turn.commit(tx).await?;
     Ok(())
 }
