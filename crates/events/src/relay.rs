@@ -24,7 +24,7 @@ use crate::settings::{BrokerSettings, BrokerState};
 
 /// Rows published per transaction.
 const BATCH: i64 = 200;
-/// Published rows are kept this long for inspection, then removed.
+/// Published rows (and processed event ids) are kept this long, then removed.
 const RETENTION_DAYS: i64 = 7;
 
 #[derive(Queryable)]
@@ -94,6 +94,8 @@ async fn session(
     state.set_relay(true);
     tracing::info!(exchange = %settings.exchange, "outbox relay connected");
 
+    // Housekeeping on every (re)connection, then hourly.
+    remove_old(&mut conn).await?;
     let mut last_cleanup = Instant::now();
     let mut last_backlog = Instant::now() - Duration::from_secs(1);
     loop {
@@ -228,9 +230,13 @@ async fn backlog(conn: &mut AsyncPgConnection) -> QueryResult<(i64, f64)> {
     Ok((pending, age))
 }
 
+/// Removes published rows and the service's record of events it processed,
+/// past the retention: every service with an outbox also consumes.
 async fn remove_old(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
     let cutoff = Utc::now() - chrono::Duration::days(RETENTION_DAYS);
-    diesel::delete(outbox::table.filter(outbox::published_at.lt(cutoff)))
+    let published = diesel::delete(outbox::table.filter(outbox::published_at.lt(cutoff)))
         .execute(conn)
-        .await
+        .await?;
+    let processed = crate::idempotency::forget_before(conn, cutoff).await?;
+    Ok(published + processed)
 }
