@@ -99,6 +99,10 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .find("/r/{slug}", &Method::GET)
         .cloned()
         .expect("the public contract has /r/{slug}");
+    let qr = routes
+        .find("/api/v1/links/{slug}/qr.svg", &Method::GET)
+        .cloned()
+        .expect("the public contract has the QR codes");
     let (visits, publisher) = visits::Visits::start(
         kit.config().events.clone(),
         &config.spool,
@@ -135,6 +139,7 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         profile,
         grid_page,
         redirect,
+        qr,
         pages,
         visits,
         public_base_url: config.public_base_url.trim_end_matches('/').to_owned(),

@@ -85,7 +85,7 @@ async fn profile_code(
     username: &str,
     format: Format,
 ) -> HttpResponse {
-    let admitted = match edge::admit(req, gateway, &gateway.redirect).await {
+    let admitted = match edge::admit(req, gateway, &gateway.qr).await {
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };
@@ -119,7 +119,7 @@ async fn link_code(
     slug: &str,
     format: Format,
 ) -> HttpResponse {
-    let admitted = match edge::admit(req, gateway, &gateway.redirect).await {
+    let admitted = match edge::admit(req, gateway, &gateway.qr).await {
         Ok(admitted) => admitted,
         Err(refusal) => return refusal,
     };

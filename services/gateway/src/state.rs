@@ -45,6 +45,8 @@ pub struct Gateway {
     pub grid_page: Arc<crate::routes::Operation>,
     /// Following a link (`/r/{slug}`).
     pub redirect: Arc<crate::routes::Operation>,
+    /// A QR code (every one of the four routes is admitted alike).
+    pub qr: Arc<crate::routes::Operation>,
     /// Where the profile and grid pages are cached.
     pub pages: Arc<crate::page_cache::PageCache>,
     /// Views and clicks, counted.
