@@ -4,13 +4,18 @@
 # packages when missing (as root), and otherwise stops with what to install.
 # Also installs Node.js and npm when missing (the OpenAPI linters and the
 # local mail catcher run on them), and zbar's decoder (the QR code tests).
-# Usage: deploy/local/infra.sh [postgres] [rabbitmq] [redis] [node] [zbar]   (default: all)
+# Starts MailDev, the SMTP server that catches the local stack's and the
+# tests' mail (SMTP 127.0.0.1:1025, web UI and REST API
+# http://127.0.0.1:1080), installed from npm (deploy/mail/package-lock.json).
+# Usage: deploy/local/infra.sh [postgres] [rabbitmq] [redis] [node] [zbar] [maildev]   (default: all)
 set -euo pipefail
 
 PG_HOST=${PG_HOST:-127.0.0.1}
 PG_PORT=${PG_PORT:-5432}
 AMQP_PORT=${AMQP_PORT:-5672}
 REDIS_PORT=${REDIS_PORT:-6379}
+SMTP_PORT=${SMTP_PORT:-1025}
+MAILDEV_WEB_PORT=${MAILDEV_WEB_PORT:-1080}
 
 say() { printf 'infra: %s\n' "$*" >&2; }
 
@@ -82,5 +87,24 @@ zbar() {
   apt_install zbar-tools
 }
 
-[ $# -gt 0 ] || set -- postgres rabbitmq redis node zbar
+# MailDev: what `make up` and the tests send mail to.
+maildev() {
+  port_open 127.0.0.1 "$SMTP_PORT" && return 0
+  node
+  local dir
+  dir=$(cd "$(dirname "$0")/../mail" && pwd)
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json" 2>/dev/null; then
+    say "installing MailDev"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"
+  fi
+  say "starting MailDev (SMTP 127.0.0.1:$SMTP_PORT, web http://127.0.0.1:$MAILDEV_WEB_PORT)"
+  mkdir -p "$dir/node_modules/.log"
+  setsid nohup "$dir/node_modules/.bin/maildev" --ip 127.0.0.1 --smtp "$SMTP_PORT" \
+    --web "$MAILDEV_WEB_PORT" > "$dir/node_modules/.log/maildev.log" 2>&1 < /dev/null &
+  wait_port 127.0.0.1 "$SMTP_PORT" MailDev 30
+  wait_port 127.0.0.1 "$MAILDEV_WEB_PORT" "MailDev's web API" 30
+}
+
+[ $# -gt 0 ] || set -- postgres rabbitmq redis node zbar maildev
 for service in "$@"; do "$service"; done

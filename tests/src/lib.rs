@@ -7,6 +7,8 @@
 pub mod accounts;
 pub mod broker_node;
 pub mod figures;
+pub mod maildev;
 pub mod openapi;
 pub mod proxy;
+pub mod qr;
 pub mod stack;

@@ -19,6 +19,8 @@ pub struct Stack {
     pub links: Running,
     /// Started when [`Options::analytics`] says so.
     pub analytics: Option<Running>,
+    /// Started when [`Options::mailer`] names an SMTP server.
+    pub mailer: Option<Running>,
     pub gateway: Option<Running>,
     pub events: BrokerSettings,
     with_events: bool,
@@ -51,7 +53,15 @@ pub struct Options {
     /// SIGKILL it), with these extra environment variables; `gateway` is
     /// then not used.
     pub gateway_in_child: Option<Vec<(&'static str, String)>>,
+    /// Start the mailer, sending to this SMTP URL (MailDev, or a proxy in
+    /// front of it); auth's erasures then wait for it too.
+    pub mailer: Option<String>,
+    /// Changes the auth service's configuration before it starts.
+    pub auth: Option<AuthSetup>,
 }
+
+/// Adjusts a test auth service's configuration before it starts.
+pub type AuthSetup = Box<dyn FnOnce(&mut auth::Config)>;
 
 /// Adjusts a test links service's configuration before it starts.
 pub type LinksSetup = Box<dyn FnOnce(&mut links::Config)>;
@@ -67,6 +77,8 @@ impl Default for Options {
             links: None,
             analytics: false,
             gateway_in_child: None,
+            mailer: None,
+            auth: None,
         }
     }
 }
@@ -307,11 +319,15 @@ impl Stack {
         config.erasure_services = ["grids", "links"]
             .into_iter()
             .chain(options.analytics.then_some("analytics"))
+            .chain(options.mailer.is_some().then_some("mailer"))
             .map(str::to_owned)
             .collect();
         let signing_pem = auth::generate_pem().unwrap();
         config.signing_key.private_pem = Some(Secret::new(signing_pem.clone()));
         config.signing_key.key_id = Some("test-key".into());
+        if let Some(adjust) = options.auth {
+            adjust(&mut config);
+        }
         let auth = Running::serve(auth::build(config).await.unwrap(), Some(db));
 
         let db = TestDatabase::create("grids", grids::MIGRATIONS).await;
@@ -360,6 +376,22 @@ impl Stack {
             None
         };
 
+        let mailer = match options.mailer {
+            Some(smtp_url) => {
+                let db = TestDatabase::create("mailer", mailer::MIGRATIONS).await;
+                let mut config = mailer::Config::from_env().unwrap();
+                config.kit = kit_config(Some(&db));
+                config.kit.events = events_on.then(|| events.clone());
+                config.smtp.url = Secret::new(smtp_url);
+                config.smtp.retry_max = Duration::from_secs(1);
+                Some(Running::serve(
+                    mailer::build(config).await.unwrap(),
+                    Some(db),
+                ))
+            }
+            None => None,
+        };
+
         let gateway = match (options.gateway_in_child, options.gateway) {
             (Some(extra), _) => Some(gateway_child(
                 [&auth, &grids, &links],
@@ -384,6 +416,7 @@ impl Stack {
             grids,
             links,
             analytics,
+            mailer,
             gateway,
             events,
             // A links binary declares the test's topology whatever `events` says.
@@ -408,6 +441,7 @@ impl Stack {
         for service in [&self.auth, &self.grids, &self.links]
             .into_iter()
             .chain(&self.analytics)
+            .chain(&self.mailer)
         {
             let ready = self
                 .client

@@ -171,6 +171,95 @@ impl Event for SessionsRevoked {
     }
 }
 
+/// The mail templates the mailer renders. A template's `data` keys are
+/// fixed: `username` in every one, and `link` in those that carry a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Template {
+    /// Confirms a new account's address (`username`, `link`).
+    VerifyEmail,
+    /// Confirms a new address the user asked for (`username`, `link`).
+    ConfirmEmailChange,
+    /// Tells the old address that the account's email changed (`username`).
+    EmailChanged,
+    /// A password reset link (`username`, `link`).
+    PasswordReset,
+    /// Tells the user that their password was changed (`username`).
+    PasswordChanged,
+}
+
+impl Template {
+    pub const ALL: [Template; 5] = [
+        Template::VerifyEmail,
+        Template::ConfirmEmailChange,
+        Template::EmailChanged,
+        Template::PasswordReset,
+        Template::PasswordChanged,
+    ];
+
+    /// The name on the wire and in the mailer's send log.
+    pub fn name(self) -> &'static str {
+        match self {
+            Template::VerifyEmail => "verify_email",
+            Template::ConfirmEmailChange => "confirm_email_change",
+            Template::EmailChanged => "email_changed",
+            Template::PasswordReset => "password_reset",
+            Template::PasswordChanged => "password_changed",
+        }
+    }
+
+    /// Whether the mail carries a token link.
+    pub fn has_link(self) -> bool {
+        matches!(
+            self,
+            Template::VerifyEmail | Template::ConfirmEmailChange | Template::PasswordReset
+        )
+    }
+}
+
+/// Auth asks the mailer to send `template` to `to`, on behalf of `user_id`
+/// (whose send log the mailer erases with the account).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationRequested {
+    pub event_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub user_id: UserId,
+    pub template: Template,
+    pub to: String,
+    pub data: std::collections::BTreeMap<String, String>,
+}
+
+impl NotificationRequested {
+    pub fn new(
+        user_id: UserId,
+        template: Template,
+        to: &str,
+        data: impl IntoIterator<Item = (&'static str, String)>,
+    ) -> Self {
+        Self {
+            event_id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            user_id,
+            template,
+            to: to.to_owned(),
+            data: data.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        }
+    }
+}
+
+/// The events whose payloads carry secrets (a mailed token's link): the
+/// relay erases their payload from the outbox once the broker has them, so
+/// no token outlives its trip in plain text.
+pub const SECRET_BEARING: [&str; 1] = [NotificationRequested::TYPE];
+
+impl Event for NotificationRequested {
+    const TYPE: &'static str = "notification.requested.v1";
+    fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+}
+
 /// A user's public fields (display name, bio) changed: pages showing them
 /// are stale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,8 @@ use gridlink_ids::{GridSlug, LinkSlug, UserId};
 use crate::topology::QUEUES;
 use crate::{
     Event, GridChange, GridChanged, GridDeleted, LinkDeleted, LinksChanged, LinksClicked,
-    PagesViewed, SessionsRevoked, UserDeleted, UserErased, UserUpdated,
+    NotificationRequested, PagesViewed, SessionsRevoked, Template, UserDeleted, UserErased,
+    UserUpdated,
 };
 
 const DOCUMENT: &str = include_str!("../../../proto-docs/events.asyncapi.yaml");
@@ -22,7 +23,7 @@ fn fields<T: serde::Serialize>(sample: &T) -> Vec<String> {
 
 #[test]
 fn every_event_and_its_fields_are_documented() {
-    let events: [(&str, Vec<String>); 10] = [
+    let events: [(&str, Vec<String>); 11] = [
         (LinksClicked::TYPE, fields(&LinksClicked::new(vec![]))),
         (PagesViewed::TYPE, fields(&PagesViewed::new(vec![]))),
         (
@@ -64,6 +65,15 @@ fn every_event_and_its_fields_are_documented() {
         (
             SessionsRevoked::TYPE,
             fields(&SessionsRevoked::account(UserId::generate())),
+        ),
+        (
+            NotificationRequested::TYPE,
+            fields(&NotificationRequested::new(
+                UserId::generate(),
+                Template::PasswordChanged,
+                "someone@example.com",
+                [("username", "someone".to_owned())],
+            )),
         ),
     ];
     for (event_type, fields) in events {

@@ -27,7 +27,8 @@ pub mod topology;
 
 pub use catalog::{
     Device, Event, GridChange, GridChanged, GridDeleted, LinkDeleted, LinksChanged, LinksClicked,
-    PagesViewed, SessionsRevoked, UserDeleted, UserErased, UserUpdated, Visit,
+    NotificationRequested, PagesViewed, SessionsRevoked, Template, UserDeleted, UserErased,
+    UserUpdated, Visit,
 };
 pub use metrics::EventMetrics;
 pub use settings::{BrokerSettings, BrokerState};

@@ -184,6 +184,14 @@ pub async fn publish_pending(
             .set(outbox::published_at.eq(diesel::dsl::now))
             .execute(conn)
             .await?;
+        diesel::update(
+            outbox::table
+                .filter(outbox::id.eq_any(&sent))
+                .filter(outbox::event_type.eq_any(crate::catalog::SECRET_BEARING)),
+        )
+        .set(outbox::payload.eq(serde_json::json!({})))
+        .execute(conn)
+        .await?;
         tracing::debug!(count = sent.len(), "events published");
         Ok(sent.len())
     })

@@ -8,8 +8,8 @@ use lapin::{Channel, ExchangeKind};
 
 use crate::settings::BrokerSettings;
 use crate::{
-    Event, GridChanged, GridDeleted, LinkDeleted, LinksChanged, LinksClicked, PagesViewed,
-    UserDeleted, UserErased, UserUpdated,
+    Event, GridChanged, GridDeleted, LinkDeleted, LinksChanged, LinksClicked,
+    NotificationRequested, PagesViewed, UserDeleted, UserErased, UserUpdated,
 };
 
 /// One consumer queue: its name (before the prefix) and the routing key it binds.
@@ -84,8 +84,18 @@ pub const ANALYTICS_LINK_DELETED: QueueSpec = QueueSpec {
     routing_key: LinkDeleted::TYPE,
 };
 
+/// The mailer service: the mail auth asks for, and what it erases.
+pub const MAILER_NOTIFICATION_REQUESTED: QueueSpec = QueueSpec {
+    name: "mailer.notification-requested",
+    routing_key: NotificationRequested::TYPE,
+};
+pub const MAILER_USER_DELETED: QueueSpec = QueueSpec {
+    name: "mailer.user-deleted",
+    routing_key: UserDeleted::TYPE,
+};
+
 /// Every queue of the system.
-pub const QUEUES: [QueueSpec; 14] = [
+pub const QUEUES: [QueueSpec; 16] = [
     GRIDS_USER_DELETED,
     LINKS_USER_DELETED,
     LINKS_GRID_DELETED,
@@ -100,6 +110,8 @@ pub const QUEUES: [QueueSpec; 14] = [
     ANALYTICS_USER_DELETED,
     ANALYTICS_GRID_DELETED,
     ANALYTICS_LINK_DELETED,
+    MAILER_NOTIFICATION_REQUESTED,
+    MAILER_USER_DELETED,
 ];
 
 fn long(value: &str) -> AMQPValue {

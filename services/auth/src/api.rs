@@ -93,6 +93,10 @@ pub struct PrivateUser {
     pub id: UserId,
     pub username: String,
     pub email: String,
+    /// Whether `email` was confirmed from a mail sent to it.
+    pub email_verified: bool,
+    /// Whether logins need a TOTP code (or a recovery code) too.
+    pub mfa_enabled: bool,
     pub display_name: String,
     pub bio: String,
     pub created_at: DateTime<Utc>,
@@ -129,6 +133,81 @@ pub struct LoginResponse {
     pub tokens: TokenPair,
     /// Keep it on this device and send it with later logins (opaque; shown once).
     pub device_token: String,
+}
+
+/// A right password of an account with TOTP on: send a code (or a
+/// recovery code) with `mfa_token` to `POST /api/v1/auth/login/mfa`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaRequired {
+    /// Always `true`.
+    pub mfa_required: bool,
+    /// Single-use, short-lived (opaque).
+    pub mfa_token: String,
+    /// Seconds `mfa_token` lives.
+    pub expires_in: u64,
+}
+
+/// A login's answer: tokens, or the second factor to present first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginOutcome {
+    Tokens(LoginResponse),
+    MfaRequired(MfaRequired),
+}
+
+/// A login's second step. Exactly one of `code` and `recovery_code`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaLoginRequest {
+    #[schema(min_length = 1, max_length = 128)]
+    pub mfa_token: String,
+    /// The authenticator app's current 6-digit code.
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub code: Option<String>,
+    /// One of the recovery codes shown when TOTP was turned on (each works once).
+    #[schema(max_length = 64)]
+    pub recovery_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    pub password: String,
+}
+
+/// A new TOTP secret, not active until confirmed with a first code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotpEnrolment {
+    /// Base32, for typing into an authenticator app.
+    pub secret: String,
+    /// `otpauth://totp/...`, for a link or a QR code.
+    pub otpauth_uri: String,
+    /// `otpauth_uri` as an SVG QR code.
+    pub qr_svg: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    /// The authenticator app's current 6-digit code.
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    /// Ten single-use codes for when the authenticator is lost: shown once,
+    /// kept only as hashes.
+    pub recovery_codes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisableTotpRequest {
+    pub password: String,
+    /// The authenticator app's current 6-digit code.
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub code: String,
 }
 
 /// A sign-in session.
@@ -184,6 +263,8 @@ impl From<User> for PrivateUser {
             id: u.slug,
             username: u.username,
             email: u.email,
+            email_verified: u.email_verified_at.is_some(),
+            mfa_enabled: u.mfa_enabled_at.is_some(),
             display_name: u.display_name,
             bio: u.bio,
             created_at: u.created_at,
@@ -236,4 +317,39 @@ pub struct Jwk {
     pub key_use: Option<String>,
     #[schema(example = "EdDSA")]
     pub alg: Option<String>,
+}
+
+/// A token from a mailed link.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    #[schema(min_length = 1, max_length = 128)]
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPasswordRequest {
+    #[schema(schema_with = email_schema)]
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    /// The token of the reset mail's link.
+    #[schema(min_length = 1, max_length = 128)]
+    pub token: String,
+    /// 8-128 characters; common or guessable passwords are refused.
+    #[schema(min_length = 8, max_length = 128)]
+    pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeEmailRequest {
+    #[schema(schema_with = email_schema)]
+    pub new_email: String,
+    /// The current password.
+    pub password: String,
 }

@@ -21,6 +21,42 @@ pub struct Config {
     pub identities: IdentitySettings,
     /// `ERASURE_SERVICES`: the services that must confirm a user's erasure.
     pub erasure_services: Vec<String>,
+    pub mail: MailSettings,
+    pub mfa: MfaSettings,
+}
+
+/// The second factor.
+#[derive(Debug, Clone)]
+pub struct MfaSettings {
+    /// `AUTH_MFA_KEY`: the key TOTP secrets are sealed with at rest (a
+    /// random string of 32 characters or more). `None`: a development key,
+    /// with a warning.
+    pub key: Option<Secret>,
+    /// `AUTH_MFA_CHALLENGE_TTL_SECS` (300): how long a login that passed its
+    /// password may take to present its code.
+    pub challenge_ttl: Duration,
+    /// `AUTH_TOTP_ISSUER` ("Gridlink"): the name authenticator apps show.
+    pub issuer: String,
+}
+
+/// The mail auth sends (through the mailer).
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `PUBLIC_BASE_URL` (default `http://127.0.0.1:8080`): where the
+    /// front-end pages the mailed links open live.
+    pub public_base_url: String,
+    /// `AUTH_VERIFY_TOKEN_TTL_SECS` (24 h): an address verification's life.
+    pub verify_ttl: Duration,
+    /// `AUTH_RESET_TOKEN_TTL_SECS` (30 min): a password reset's life.
+    pub reset_ttl: Duration,
+    /// `AUTH_MAIL_MAX_PER_ADDRESS` (5) per `window`: reset and verification
+    /// mails one address is sent.
+    pub max_per_address: i32,
+    /// `AUTH_MAIL_MAX_PER_CLIENT` (20) per `window`: reset mails one client
+    /// address may ask for, whoever they are for.
+    pub max_per_client: i32,
+    /// `AUTH_MAIL_WINDOW_SECS` (1 h).
+    pub window: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +115,10 @@ pub struct ThrottleSettings {
     /// `AUTH_REAUTH_MAX_FAILURES`, per `window`: wrong current passwords of
     /// a signed-in user.
     pub max_failures_reauthentication: i32,
+    /// `AUTH_SIGNUP_MAX_CONFLICTS_PER_CLIENT`, per `window`: signups one
+    /// client address may have refused for a taken username or email (the
+    /// 409 tells whether an address is registered, so probing is bounded).
+    pub max_signup_conflicts_per_client: i32,
     /// `AUTH_LOGIN_WINDOW_SECS`.
     pub window: Duration,
 }
@@ -173,6 +213,7 @@ impl Config {
                 max_failures_per_ip: parse("AUTH_LOGIN_MAX_FAILURES_PER_IP", 100)?,
                 max_failures_per_device: parse("AUTH_LOGIN_MAX_FAILURES_PER_DEVICE", 10)?,
                 max_failures_reauthentication: parse("AUTH_REAUTH_MAX_FAILURES", 10)?,
+                max_signup_conflicts_per_client: parse("AUTH_SIGNUP_MAX_CONFLICTS_PER_CLIENT", 20)?,
                 window: Duration::from_secs(parse("AUTH_LOGIN_WINDOW_SECS", 900)?),
             },
             hashing,
@@ -184,9 +225,35 @@ impl Config {
             },
             erasure_services: match gridlink_config::list("ERASURE_SERVICES") {
                 services if services.is_empty() => {
-                    vec!["grids".into(), "links".into(), "analytics".into()]
+                    vec![
+                        "grids".into(),
+                        "links".into(),
+                        "analytics".into(),
+                        "mailer".into(),
+                    ]
                 }
                 services => services,
+            },
+            mail: MailSettings {
+                public_base_url: gridlink_config::string(
+                    "PUBLIC_BASE_URL",
+                    "http://127.0.0.1:8080",
+                ),
+                verify_ttl: Duration::from_secs(parse("AUTH_VERIFY_TOKEN_TTL_SECS", 24 * 3600)?),
+                reset_ttl: Duration::from_secs(parse("AUTH_RESET_TOKEN_TTL_SECS", 30 * 60)?),
+                max_per_address: parse("AUTH_MAIL_MAX_PER_ADDRESS", 5)?,
+                max_per_client: parse("AUTH_MAIL_MAX_PER_CLIENT", 20)?,
+                window: Duration::from_secs(parse("AUTH_MAIL_WINDOW_SECS", 3600)?),
+            },
+            mfa: MfaSettings {
+                key: match gridlink_config::secret("AUTH_MFA_KEY") {
+                    Some(key) if key.expose().len() < 32 => {
+                        return Err(invalid("AUTH_MFA_KEY", "must be at least 32 characters"));
+                    }
+                    key => key,
+                },
+                challenge_ttl: Duration::from_secs(parse("AUTH_MFA_CHALLENGE_TTL_SECS", 300)?),
+                issuer: gridlink_config::string("AUTH_TOTP_ISSUER", "Gridlink"),
             },
         })
     }

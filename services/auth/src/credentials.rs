@@ -35,6 +35,8 @@ pub enum Budget {
     Device,
     /// A signed-in user confirming their password.
     Reauthentication,
+    /// One account's second factor (TOTP or recovery codes).
+    SecondFactor,
 }
 
 impl Budget {
@@ -51,6 +53,7 @@ impl Budget {
             Self::Address => "too many failed logins from your address; try again later",
             Self::Device => "too many failed logins from this device; try again later",
             Self::Reauthentication => "too many wrong passwords; try again later",
+            Self::SecondFactor => "too many wrong codes; try again later",
         }
     }
 
@@ -65,7 +68,7 @@ impl Budget {
     fn cleared_by_success(self) -> bool {
         matches!(
             self,
-            Self::AccountFromAddress | Self::Device | Self::Reauthentication
+            Self::AccountFromAddress | Self::Device | Self::Reauthentication | Self::SecondFactor
         )
     }
 }
@@ -117,6 +120,16 @@ impl Attempt {
         }
     }
 
+    /// A code presented as an account's second factor.
+    pub fn second_factor(user: &UserId) -> Self {
+        Self {
+            counters: vec![Counter {
+                key: format!("second-factor:{user}"),
+                budget: Budget::SecondFactor,
+            }],
+        }
+    }
+
     /// A signed-in user confirming their password.
     pub fn reauthentication(user: &UserId) -> Self {
         Self {
@@ -157,6 +170,7 @@ impl ThrottleSettings {
             Budget::Address => (self.max_failures_per_ip, self.window),
             Budget::Device => (self.max_failures_per_device, self.window),
             Budget::Reauthentication => (self.max_failures_reauthentication, self.window),
+            Budget::SecondFactor => (self.max_failures_per_account_address, self.window),
         };
         Limit {
             key: &counter.key,
@@ -175,6 +189,20 @@ pub async fn check(
     attempt: &Attempt,
     stored_hash: Option<String>,
     password: String,
+) -> Result<Verified, CheckError> {
+    guarded(database, settings, attempt, async {
+        Ok(passwords.verify(password, stored_hash).await?)
+    })
+    .await
+}
+
+/// Runs `verify` (a check of something secret the caller presented) inside
+/// the attempt's budgets, as [`check`] does for passwords.
+pub async fn guarded(
+    database: &Database,
+    settings: &ThrottleSettings,
+    attempt: &Attempt,
+    verify: impl Future<Output = Result<Verified, CheckError>>,
 ) -> Result<Verified, CheckError> {
     let budget_of = |key: &str| {
         attempt
@@ -207,7 +235,7 @@ pub async fn check(
         }
     }
 
-    let verified = passwords.verify(password, stored_hash).await?;
+    let verified = verify.await?;
 
     let mut conn = database.conn().await?;
     for counter in &attempt.counters {

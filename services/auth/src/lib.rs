@@ -11,11 +11,15 @@ mod domain;
 mod events;
 mod identities;
 mod keys;
+mod mail;
 pub mod openapi;
 mod passwords;
 mod routes;
+mod second_factor;
+mod secret_box;
 mod state;
 mod tokens;
+pub mod totp;
 mod user_agent;
 
 use std::sync::Arc;
@@ -67,6 +71,9 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         trusted_proxies: config.trusted_proxies,
         erasure_services: config.erasure_services,
         identities: identities::RetiredIdentities::new(&config.identities),
+        mail: config.mail,
+        secrets: secret_box::SecretBox::new(config.mfa.key.as_ref()),
+        mfa: config.mfa,
     })
     .access_tokens(verifier, Some(revoked))
     .consumer(consume_once(AUTH_USER_ERASED, db, events::RecordErasure))

@@ -1,9 +1,10 @@
 use gridlink_db::Database;
 use gridlink_http::TrustedProxies;
 
-use crate::config::ThrottleSettings;
+use crate::config::{MailSettings, MfaSettings, ThrottleSettings};
 use crate::identities::RetiredIdentities;
 use crate::passwords::Passwords;
+use crate::secret_box::SecretBox;
 use crate::tokens::TokenIssuer;
 
 /// What every handler shares.
@@ -15,4 +16,8 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     pub erasure_services: Vec<String>,
     pub identities: RetiredIdentities,
+    pub mail: MailSettings,
+    /// Seals TOTP secrets at rest.
+    pub secrets: SecretBox,
+    pub mfa: MfaSettings,
 }

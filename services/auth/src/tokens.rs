@@ -42,7 +42,7 @@ pub fn hash_token(token: &str) -> Vec<u8> {
         .to_vec()
 }
 
-fn new_opaque_token() -> String {
+pub(crate) fn new_opaque_token() -> String {
     let mut bytes = [0u8; 32];
     aws_lc_rs::rand::fill(&mut bytes).expect("the system random source is available");
     URL_SAFE_NO_PAD.encode(bytes)

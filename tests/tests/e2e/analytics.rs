@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use gridlink_e2e::accounts::{create_grid, create_link};
+use gridlink_e2e::qr::decoded;
 use gridlink_e2e::stack::{Options, Stack};
 use gridlink_events::{Device, Event, LinksClicked, Visit};
 use gridlink_test_support::{User, signup};
@@ -360,26 +361,6 @@ async fn only_live_links_on_visible_grids_redirect_and_nothing_else_is_counted()
     assert_eq!(bad_source.status(), 400);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(summary(&stack, &owner).await["clicks"], 0);
-}
-
-/// What zbar, a real decoder, reads from an image.
-fn decoded(image: &[u8], extension: &str) -> String {
-    let path = std::env::temp_dir().join(format!(
-        "gridlink-qr-{}.{extension}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::write(&path, image).unwrap();
-    let output = std::process::Command::new("zbarimg")
-        .args(["--raw", "-q"])
-        .arg(&path)
-        .output()
-        .expect("zbarimg is installed (make infra installs zbar-tools)");
-    let _ = std::fs::remove_file(&path);
-    assert!(
-        output.status.success(),
-        "zbar found no QR code in the {extension}"
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 #[tokio::test]

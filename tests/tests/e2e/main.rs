@@ -13,4 +13,5 @@ mod faults;
 mod gateway;
 mod grid_copies;
 mod pages;
+mod recovery;
 mod sessions;

@@ -1,8 +1,10 @@
 //! Every query the auth service runs, in one place.
 
 pub mod devices;
+pub mod email_tokens;
 pub mod erasures;
 pub mod identities;
+pub mod mfa;
 pub mod schema;
 pub mod sessions;
 pub mod throttle;

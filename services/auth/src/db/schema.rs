@@ -11,6 +11,48 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        email_verified_at -> Nullable<Timestamptz>,
+        mfa_enabled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    totp_secrets (user_id) {
+        user_id -> BigInt,
+        secret_sealed -> Bytea,
+        confirmed_at -> Nullable<Timestamptz>,
+        last_step -> BigInt,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    recovery_codes (user_id, code_hash) {
+        user_id -> BigInt,
+        code_hash -> Bytea,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    mfa_challenges (token_hash) {
+        token_hash -> Bytea,
+        user_id -> BigInt,
+        device_id -> Nullable<BigInt>,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    email_tokens (token_hash) {
+        token_hash -> Bytea,
+        user_id -> BigInt,
+        purpose -> Text,
+        email -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -73,7 +115,14 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(devices -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, refresh_tokens, devices);
+diesel::joinable!(email_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    refresh_tokens,
+    devices,
+    email_tokens
+);
 
 #[diesel::declare_sql_function]
 extern "SQL" {

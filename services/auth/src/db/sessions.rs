@@ -77,7 +77,7 @@ async fn insert_refresh(
 }
 
 /// Ends the user's sessions that match `filter` and announces each.
-async fn end(
+pub(super) async fn end(
     conn: &mut Conn,
     user_id: i64,
     user: &UserId,

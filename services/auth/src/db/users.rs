@@ -19,6 +19,8 @@ pub struct User {
     pub bio: String,
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub mfa_enabled_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Insertable)]
@@ -75,6 +77,25 @@ pub async fn find_by_login(conn: &mut Conn, login: &str) -> Result<Option<User>,
                 .eq(login.to_ascii_lowercase())
                 .or(lower(users::email).eq(login.to_lowercase())),
         )
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// By address, ignoring case.
+pub async fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>, DbError> {
+    Ok(users::table
+        .filter(lower(users::email).eq(email.to_lowercase()))
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn find_by_id(conn: &mut Conn, id: i64) -> Result<Option<User>, DbError> {
+    Ok(users::table
+        .find(id)
         .select(User::as_select())
         .first(conn)
         .await

@@ -3,6 +3,8 @@
 //! problem+json here and nowhere else.
 
 pub(crate) mod internal;
+mod mfa;
+mod recovery;
 mod sessions;
 mod signin;
 mod users;
@@ -20,12 +22,21 @@ use crate::tokens::SessionError;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(signin::signup)
         .service(signin::login)
+        .service(signin::login_mfa)
         .service(signin::refresh)
         .service(signin::logout)
         .service(signin::jwks)
         .service(sessions::list_sessions)
         .service(sessions::end_sessions)
         .service(sessions::end_session)
+        .service(mfa::enrol)
+        .service(mfa::confirm)
+        .service(mfa::disable)
+        .service(recovery::verify_email)
+        .service(recovery::resend_verification)
+        .service(recovery::forgot_password)
+        .service(recovery::reset_password)
+        .service(recovery::change_email)
         .service(users::get_me)
         .service(users::patch_me)
         .service(users::change_password)

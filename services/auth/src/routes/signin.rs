@@ -9,16 +9,20 @@ use gridlink_ids::UserId;
 use gridlink_problem::ApiError;
 
 use crate::api::{
-    LoginRequest, LoginResponse, PrivateUser, RefreshRequest, SignupRequest, SignupResponse,
-    TokenPair,
+    LoginOutcome, LoginRequest, LoginResponse, MfaLoginRequest, MfaRequired, PrivateUser,
+    RefreshRequest, SignupRequest, SignupResponse, TokenPair,
 };
-use crate::credentials::{self, Attempt};
+use crate::credentials::{self, Attempt, CheckError};
+use crate::db::email_tokens::{self, Purpose};
+use crate::db::throttle::{self, Limit};
 use crate::db::users::{self, NewUser, Taken};
-use crate::db::{devices, identities, sessions};
+use crate::db::{devices, identities, mfa, sessions};
 use crate::domain::Signup;
+use crate::mail::Recipient;
 use crate::passwords::Verified;
+use crate::second_factor::{self, Factor};
 use crate::state::AppState;
-use crate::tokens::{Holder, hash_token};
+use crate::tokens::{Holder, hash_token, new_opaque_token};
 use crate::user_agent;
 
 /// The client summary a new session records.
@@ -50,9 +54,62 @@ pub async fn signup(
     body: Json<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let signup = Signup::try_from(body.into_inner())?;
-    let digests = state
-        .identities
-        .digests(&signup.username, signup.email.as_str());
+    // A 409 says an address is registered: each client gets a bounded
+    // number of them.
+    let client = client_ip(&req, &state.trusted_proxies)
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let conflicts_key = format!("signup-conflict:{client}");
+    let conflicts = Limit {
+        key: &conflicts_key,
+        max_failures: state.throttle.max_signup_conflicts_per_client,
+        window: chrono::Duration::from_std(state.throttle.window)
+            .unwrap_or(chrono::Duration::minutes(15)),
+    };
+    {
+        let mut conn = state.db.conn().await?;
+        if let Some(spent) = throttle::spent(&mut conn, &conflicts).await? {
+            return Err(ApiError::TooManyRequests {
+                detail: "too many signups refused for a taken username or email; try again later"
+                    .into(),
+                retry_after_secs: CheckError::retry_after_secs(spent.reopens),
+            });
+        }
+    }
+    match create_account(&state, signup).await {
+        Err(error @ ApiError::Conflict { .. }) => {
+            let mut conn = state.db.conn().await?;
+            throttle::count(&mut conn, &conflicts).await?;
+            Err(error)
+        }
+        Err(error) => Err(error),
+        Ok(user) => {
+            let mut conn = state.db.conn().await?;
+            let to = Recipient {
+                id: user.id,
+                user: &user.slug,
+                username: &user.username,
+            };
+            let verification = state.mail.issue(&to, Purpose::Verify, &user.email);
+            email_tokens::issue(&mut conn, verification.token, &verification.mail).await?;
+            let client = client_of(&req);
+            let holder = Holder {
+                user_id: user.id,
+                user: &user.slug,
+                client: &client,
+            };
+            let tokens = state.issuer.start_session(&mut conn, holder).await?;
+            tracing::info!(user.id = %user.slug, "account created");
+            Ok(super::private(StatusCode::CREATED).json(SignupResponse {
+                user: PrivateUser::from(user),
+                tokens,
+            }))
+        }
+    }
+}
+
+/// The new account's row, or a 409 naming the taken field.
+async fn create_account(state: &AppState, new: Signup) -> Result<users::User, ApiError> {
+    let digests = state.identities.digests(&new.username, new.email.as_str());
     {
         let mut conn = state.db.conn().await?;
         let held = identities::held(&mut conn, &digests.both()).await?;
@@ -66,16 +123,16 @@ pub async fn signup(
             ));
         }
     }
-    let password_hash = state.passwords.hash(signup.password).await?;
+    let password_hash = state.passwords.hash(new.password).await?;
     let id = UserId::generate();
     let mut conn = state.db.conn().await?;
-    let user = users::insert(
+    users::insert(
         &mut conn,
         NewUser {
             slug: &id,
-            username: &signup.username,
-            email: signup.email.as_str(),
-            display_name: &signup.display_name,
+            username: &new.username,
+            email: new.email.as_str(),
+            display_name: &new.display_name,
             password_hash: &password_hash,
         },
     )
@@ -84,19 +141,7 @@ pub async fn signup(
         Some(Taken::Email) => ApiError::conflict("email", "this email is already registered"),
         Some(Taken::Username) => ApiError::conflict("username", "this username is taken"),
         None => e.into(),
-    })?;
-    let client = client_of(&req);
-    let holder = Holder {
-        user_id: user.id,
-        user: &user.slug,
-        client: &client,
-    };
-    let tokens = state.issuer.start_session(&mut conn, holder).await?;
-    tracing::info!(user.id = %user.slug, "account created");
-    Ok(super::private(StatusCode::CREATED).json(SignupResponse {
-        user: PrivateUser::from(user),
-        tokens,
-    }))
+    })
 }
 
 /// Log in with username or email. Any bad credential gets the same 401.
@@ -108,7 +153,7 @@ pub async fn signup(
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Logged in", body = LoginResponse),
+        (status = 200, description = "Logged in, or (TOTP on) the second step to take", body = LoginOutcome),
         (status = 401, description = "Invalid credentials", body = ProblemSchema, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts (problem type `login-throttled`; `detail` says which limit); see Retry-After", body = ProblemSchema, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until the limit opens again"))),
     )
@@ -164,22 +209,105 @@ pub async fn login(
     if let Some(hash) = rehash {
         users::set_password_hash(&mut conn, user.id, &hash).await?;
     }
-    let client = client_of(&req);
+    if user.mfa_enabled_at.is_some() {
+        let token = new_opaque_token();
+        let ttl = state.mfa.challenge_ttl;
+        let expires_at = chrono::Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default();
+        mfa::start_challenge(&mut conn, &hash_token(&token), user.id, device, expires_at).await?;
+        return Ok(
+            super::private(StatusCode::OK).json(LoginOutcome::MfaRequired(MfaRequired {
+                mfa_required: true,
+                mfa_token: token,
+                expires_in: ttl.as_secs(),
+            })),
+        );
+    }
+    let tokens = signed_in(&state, &req, &mut conn, user, device).await?;
+    Ok(super::private(StatusCode::OK).json(LoginOutcome::Tokens(tokens)))
+}
+
+/// A session, a device token and the answer of a login that passed every
+/// factor.
+async fn signed_in(
+    state: &AppState,
+    req: &HttpRequest,
+    conn: &mut crate::db::Conn,
+    user: users::User,
+    device: Option<i64>,
+) -> Result<LoginResponse, ApiError> {
+    let client = client_of(req);
     let holder = Holder {
         user_id: user.id,
         user: &user.slug,
         client: &client,
     };
-    let tokens = state.issuer.start_session(&mut conn, holder).await?;
-    let device_token = state
-        .issuer
-        .device_token(&mut conn, user.id, device)
-        .await?;
-    Ok(super::private(StatusCode::OK).json(LoginResponse {
+    let tokens = state.issuer.start_session(conn, holder).await?;
+    let device_token = state.issuer.device_token(conn, user.id, device).await?;
+    Ok(LoginResponse {
         user: PrivateUser::from(user),
         tokens,
         device_token,
-    }))
+    })
+}
+
+fn invalid_code() -> ApiError {
+    ApiError::InvalidCredentials("invalid or expired code".into())
+}
+
+/// The second step of a login with TOTP on: the `mfa_token` of the first
+/// step and the authenticator's current code (one step of clock drift
+/// either way; a code once used is refused) or an unused recovery code.
+/// Wrong codes are throttled per account, as passwords are.
+#[utoipa::path(
+    tag = "auth",
+    request_body = MfaLoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = LoginResponse),
+        (status = 400, description = "Neither or both of `code` and `recovery_code`", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong, replayed or used code, or an invalid or expired `mfa_token`", body = ProblemSchema, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong codes (problem type `login-throttled`); see Retry-After", body = ProblemSchema, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds until the limit opens again"))),
+    )
+)]
+#[post("/api/v1/auth/login/mfa")]
+pub async fn login_mfa(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<MfaLoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let factor = match (body.code.as_deref(), body.recovery_code.as_deref()) {
+        (Some(code), None) => Factor::Code(code),
+        (None, Some(code)) => Factor::RecoveryCode(code),
+        _ => {
+            return Err(ApiError::invalid_field(
+                "code",
+                "send either `code` or `recovery_code`",
+            ));
+        }
+    };
+    if body.mfa_token.is_empty() || body.mfa_token.len() > 128 {
+        return Err(invalid_code());
+    }
+    let challenge = hash_token(&body.mfa_token);
+    let (user_id, device) = {
+        let mut conn = state.db.conn().await?;
+        mfa::challenge(&mut conn, &challenge).await?
+    }
+    .ok_or_else(invalid_code)?;
+    let user = {
+        let mut conn = state.db.conn().await?;
+        users::find_by_id(&mut conn, user_id).await?
+    }
+    .ok_or_else(invalid_code)?;
+    if !second_factor::check(&state, user.id, &user.slug, factor).await? {
+        return Err(invalid_code());
+    }
+    let mut conn = state.db.conn().await?;
+    if !mfa::end_challenge(&mut conn, &challenge).await? {
+        return Err(invalid_code());
+    }
+    let tokens = signed_in(&state, &req, &mut conn, user, device).await?;
+    Ok(super::private(StatusCode::OK).json(tokens))
 }
 
 /// Exchange a refresh token for a new pair. Refresh tokens rotate: a used one

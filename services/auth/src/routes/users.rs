@@ -12,10 +12,13 @@ use crate::api::{
     UpdateMeRequest,
 };
 use crate::credentials::{self, Attempt};
+use crate::db::email_tokens;
 use crate::db::users::{self, NotSignedIn, ProfileChanges, User};
 use crate::domain::{self, ProfileUpdate};
+use crate::mail;
 use crate::passwords::Verified;
 use crate::state::AppState;
+use gridlink_events::Template;
 
 /// The account behind a valid access token, in a live session: a deleted
 /// account or an ended session is a 401 here at once.
@@ -32,7 +35,11 @@ pub(super) async fn account(state: &AppState, auth: &Authenticated) -> Result<Us
 /// Re-checks the password of a signed-in user before a sensitive change,
 /// against the user's own budget of wrong passwords: strangers failing to
 /// log in as them never block it.
-async fn confirm_password(state: &AppState, user: &User, password: String) -> Result<(), ApiError> {
+pub(super) async fn confirm_password(
+    state: &AppState,
+    user: &User,
+    password: String,
+) -> Result<(), ApiError> {
     let attempt = Attempt::reauthentication(&user.slug);
     let verified = credentials::check(
         &state.db,
@@ -117,6 +124,13 @@ pub async fn change_password(
     let hash = state.passwords.hash(body.new_password).await?;
     let mut conn = state.db.conn().await?;
     users::set_password_hash(&mut conn, user.id, &hash).await?;
+    let changed = mail::notice(
+        &user.slug,
+        &user.username,
+        &user.email,
+        Template::PasswordChanged,
+    );
+    email_tokens::password_changed(&mut conn, user.id, &changed).await?;
     let tokens = state
         .issuer
         .renew_ending_others(&mut conn, user.id, &user.slug, &auth.claims.sid)

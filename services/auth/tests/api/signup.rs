@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, error_fields, problem, spawn_app};
+use crate::helpers::{PASSWORD, error_fields, problem, spawn_app, spawn_app_with};
 
 fn signup_body(username: &str, email: &str, password: &str) -> Value {
     json!({"username": username, "email": email, "password": password})
@@ -288,6 +288,37 @@ async fn a_taken_email_in_another_case_is_409() {
     let body = problem(response, 409).await;
     assert_eq!(error_fields(&body), vec!["email"]);
     assert_eq!(app.count("SELECT count(*) AS n FROM users").await, 1);
+}
+
+#[tokio::test]
+async fn a_client_probing_for_taken_addresses_is_throttled_and_real_signups_are_not() {
+    let app = spawn_app_with(|config| config.throttle.max_signup_conflicts_per_client = 3).await;
+    app.signup("owner").await;
+    // New accounts spend nothing: many people sign up from one office.
+    for k in 0..5 {
+        app.signup(&format!("colleague{k}")).await;
+    }
+    let probe = |k: usize| signup_body(&format!("probe{k}"), "owner@example.com", PASSWORD);
+    for k in 0..3 {
+        problem(app.post("/api/v1/auth/signup", &probe(k)).await, 409).await;
+    }
+    let refused = app.post("/api/v1/auth/signup", &probe(3)).await;
+    assert!(refused.headers().contains_key("retry-after"));
+    let body = problem(refused, 429).await;
+    assert!(
+        body["type"].as_str().unwrap().ends_with("/rate-limited"),
+        "{body}"
+    );
+    // Refused before anything is checked: a free address is refused too,
+    // so the answer says nothing.
+    let free = app
+        .post(
+            "/api/v1/auth/signup",
+            &signup_body("late", "late@example.com", PASSWORD),
+        )
+        .await;
+    problem(free, 429).await;
+    assert_eq!(app.count("SELECT count(*) AS n FROM users").await, 6);
 }
 
 #[tokio::test]

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    gridlink_service::main::<mailer::Mailer>()
+}
