@@ -21,6 +21,11 @@ if ! cmp -s "$PINS" "$TOOLS/venv/pins.txt"; then
   cp "$PINS" "$TOOLS/venv/pins.txt"
 fi
 curl -fsS -o /dev/null "$GATEWAY/readyz" || { echo "fuzz: no gateway at $GATEWAY (make up first)"; exit 1; }
+# Every request comes from this machine's address, and a fuzzer's signups
+# hit taken names by the hundred: start it with that address's budget of
+# refused signups fresh (an earlier run spent it), on the local stack only.
+psql "${BENCH_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}/gridlink_auth" -qtAc \
+  "DELETE FROM login_throttle WHERE key LIKE 'signup-conflict:%'" > /dev/null 2>&1 || true
 name="fuzz_$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 token=$(curl -fsS -X POST "$GATEWAY/api/v1/auth/signup" -H 'content-type: application/json' \
   -d "{\"username\":\"$name\",\"email\":\"$name@fuzz.example\",\"password\":\"fuzzing passphrase 2026\"}" \
