@@ -12,8 +12,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
+use futures_util::{FutureExt, TryStreamExt};
 use lapin::message::Delivery;
 use lapin::options::{BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
 use lapin::types::{AMQPValue, FieldTable};
@@ -115,7 +115,10 @@ async fn session(
     )
     .await?;
 
-    let mut streams = Vec::with_capacity(queues.len());
+    // Each queue is worked on its own, so one whose handler waits (a mail
+    // while the SMTP server is down) holds up no other; within a queue, up
+    // to its `concurrency` deliveries at once (1: in order).
+    let mut workers: Vec<BoxFuture<'_, anyhow::Result<()>>> = Vec::with_capacity(queues.len());
     for (spec, handler) in queues {
         let queue = settings.queue(spec.name);
         let consume = channel.basic_consume(
@@ -125,25 +128,34 @@ async fn session(
             FieldTable::default(),
         );
         let consumer = deadline::broker("start consuming", consume).await?;
-        let handler = handler.clone();
-        streams.push(
-            consumer
-                .map(move |delivery| (queue.clone(), handler.clone(), delivery))
-                .boxed(),
+        let limit = usize::from(spec.concurrency.max(1));
+        workers.push(
+            async move {
+                consumer
+                    .map_err(|e| {
+                        anyhow::Error::new(e).context(format!("consumer of {queue} failed"))
+                    })
+                    .try_for_each_concurrent(limit, |delivery| {
+                        process(&queue, handler, delivery, metrics)
+                    })
+                    .await?;
+                Err(anyhow::anyhow!("the consumer stream of {queue} ended"))
+            }
+            .boxed(),
         );
     }
-    let mut deliveries = futures_util::stream::select_all(streams);
+    let workers = futures_util::future::try_join_all(workers);
+    tokio::pin!(workers);
     state.set_consumers(true);
     tracing::info!(queues = queues.len(), "consumers connected");
 
     let mut watchdog = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
-            next = deliveries.next() => match next {
-                Some((queue, handler, Ok(delivery))) => process(&queue, &handler, delivery, metrics).await?,
-                Some((queue, _, Err(e))) => return Err(anyhow::Error::new(e).context(format!("consumer of {queue} failed"))),
-                None => anyhow::bail!("a consumer stream ended"),
-            },
+            ended = &mut workers => {
+                ended?;
+                anyhow::bail!("every consumer stream ended");
+            }
             _ = watchdog.tick() => {
                 if !connection.status().connected() {
                     anyhow::bail!("the broker connection was lost");

@@ -17,29 +17,38 @@ use crate::{
 pub struct QueueSpec {
     pub name: &'static str,
     pub routing_key: &'static str,
+    /// Deliveries of this queue handled at once by one consumer (within the
+    /// prefetch). 1 keeps them in order; a handler that waits on something
+    /// slow and independent per message (an SMTP server) takes more.
+    pub concurrency: u16,
 }
 
 pub const GRIDS_USER_DELETED: QueueSpec = QueueSpec {
     name: "grids.user-deleted",
     routing_key: UserDeleted::TYPE,
+    concurrency: 1,
 };
 pub const LINKS_USER_DELETED: QueueSpec = QueueSpec {
     name: "links.user-deleted",
     routing_key: UserDeleted::TYPE,
+    concurrency: 1,
 };
 pub const LINKS_GRID_DELETED: QueueSpec = QueueSpec {
     name: "links.grid-deleted",
     routing_key: GridDeleted::TYPE,
+    concurrency: 1,
 };
 /// The links service's copy of grid owners and visibility: a changed grid's
 /// copy is set aside, and asked for again.
 pub const LINKS_GRID_CHANGED: QueueSpec = QueueSpec {
     name: "links.grid-changed",
     routing_key: GridChanged::TYPE,
+    concurrency: 1,
 };
 pub const AUTH_USER_ERASED: QueueSpec = QueueSpec {
     name: "auth.user-erased",
     routing_key: UserErased::TYPE,
+    concurrency: 1,
 };
 
 /// The gateways' page cache: one queue per event that makes a page stale,
@@ -48,50 +57,62 @@ pub const AUTH_USER_ERASED: QueueSpec = QueueSpec {
 pub const GATEWAY_USER_UPDATED: QueueSpec = QueueSpec {
     name: "gateway.pages.user-updated",
     routing_key: UserUpdated::TYPE,
+    concurrency: 1,
 };
 pub const GATEWAY_USER_DELETED: QueueSpec = QueueSpec {
     name: "gateway.pages.user-deleted",
     routing_key: UserDeleted::TYPE,
+    concurrency: 1,
 };
 pub const GATEWAY_GRID_CHANGED: QueueSpec = QueueSpec {
     name: "gateway.pages.grid-changed",
     routing_key: GridChanged::TYPE,
+    concurrency: 1,
 };
 pub const GATEWAY_LINKS_CHANGED: QueueSpec = QueueSpec {
     name: "gateway.pages.links-changed",
     routing_key: LinksChanged::TYPE,
+    concurrency: 1,
 };
 
 /// The analytics service: the gateway's visit batches, and what it erases.
 pub const ANALYTICS_LINK_CLICKED: QueueSpec = QueueSpec {
     name: "analytics.link-clicked",
     routing_key: LinksClicked::TYPE,
+    concurrency: 1,
 };
 pub const ANALYTICS_PAGE_VIEWED: QueueSpec = QueueSpec {
     name: "analytics.page-viewed",
     routing_key: PagesViewed::TYPE,
+    concurrency: 1,
 };
 pub const ANALYTICS_USER_DELETED: QueueSpec = QueueSpec {
     name: "analytics.user-deleted",
     routing_key: UserDeleted::TYPE,
+    concurrency: 1,
 };
 pub const ANALYTICS_GRID_DELETED: QueueSpec = QueueSpec {
     name: "analytics.grid-deleted",
     routing_key: GridDeleted::TYPE,
+    concurrency: 1,
 };
 pub const ANALYTICS_LINK_DELETED: QueueSpec = QueueSpec {
     name: "analytics.link-deleted",
     routing_key: LinkDeleted::TYPE,
+    concurrency: 1,
 };
 
 /// The mailer service: the mail auth asks for, and what it erases.
 pub const MAILER_NOTIFICATION_REQUESTED: QueueSpec = QueueSpec {
     name: "mailer.notification-requested",
     routing_key: NotificationRequested::TYPE,
+    // Each mail waits on an SMTP round trip of tens of milliseconds.
+    concurrency: 8,
 };
 pub const MAILER_USER_DELETED: QueueSpec = QueueSpec {
     name: "mailer.user-deleted",
     routing_key: UserDeleted::TYPE,
+    concurrency: 1,
 };
 
 /// Every queue of the system.

@@ -76,6 +76,7 @@ impl Deliverer {
             }
         };
         let mut attempt = 0;
+        let sending = tokio::time::Instant::now();
         loop {
             match self.smtp.send(&request.to, &mail).await {
                 Ok(()) => break,
@@ -103,8 +104,9 @@ impl Deliverer {
                 }
             }
         }
+        let smtp_ms = sending.elapsed().as_millis() as u64;
         self.settle(&request, Outcome::Sent).await?;
-        tracing::info!(event.id = %event_id, template, attempts = attempt + 1, "mail sent");
+        tracing::info!(event.id = %event_id, template, attempts = attempt + 1, smtp_ms, "mail sent");
         Ok(())
     }
 

@@ -1015,3 +1015,117 @@ async fn wrong_codes_are_throttled_and_turning_totp_off_needs_password_and_code(
         0
     );
 }
+
+/// Signs `n` accounts up (at most `concurrency` at once); each signup mails
+/// a verification. Returns each address with the moment its signup was
+/// answered.
+async fn signups(
+    stack: &Stack,
+    prefix: &str,
+    n: usize,
+    concurrency: usize,
+) -> Vec<(String, chrono::DateTime<chrono::Utc>)> {
+    let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let runs = (0..n).map(|k| {
+        let semaphore = semaphore.clone();
+        async move {
+            let _permit = semaphore.acquire().await.unwrap();
+            let account = sign_up(stack, &format!("{prefix}{k}")).await;
+            (account.email, chrono::Utc::now())
+        }
+    });
+    futures_util::future::join_all(runs).await
+}
+
+/// When the mailer had each address's mail accepted by the SMTP server
+/// (its send log's `done_at`), by recipient.
+async fn accepted_at(
+    stack: &Stack,
+) -> std::collections::HashMap<String, chrono::DateTime<chrono::Utc>> {
+    #[derive(diesel::QueryableByName)]
+    struct Sent {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        recipient: String,
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        done_at: chrono::DateTime<chrono::Utc>,
+    }
+    use diesel_async::RunQueryDsl;
+    let db = stack.mailer.as_ref().unwrap().db.as_ref().unwrap();
+    let mut conn = gridlink_db::connect(&db.url).await.unwrap();
+    let rows: Vec<Sent> =
+        diesel::sql_query("SELECT recipient, done_at FROM sends WHERE status = 'sent'")
+            .load(&mut conn)
+            .await
+            .unwrap();
+    rows.into_iter().map(|r| (r.recipient, r.done_at)).collect()
+}
+
+#[tokio::test]
+async fn mail_latency_and_a_minute_without_smtp_lose_and_duplicate_nothing() {
+    let proxy = Proxy::start(SMTP_ADDR.parse().unwrap()).await;
+    let stack = stack_sending_to(format!("smtp://{}", proxy.addr)).await;
+
+    // Latency: from the signup's answer to the SMTP server's acceptance,
+    // which the mailer records (polling MailDev would time the polling).
+    let answered = signups(&stack, "timed", 200, 4).await;
+    stack
+        .eventually(Duration::from_secs(60), "200 mails sent", async || {
+            sends(&stack, "sent").await == 200
+        })
+        .await;
+    let accepted = accepted_at(&stack).await;
+    let mut latencies: Vec<Duration> = answered
+        .iter()
+        .map(|(email, at)| (accepted[email] - *at).to_std().unwrap_or_default())
+        .collect();
+    latencies.sort();
+    for (email, _) in &answered {
+        assert_eq!(maildev::inbox(email).await.len(), 1, "{email}");
+    }
+    let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
+    println!("mail latency over 200 signups: p50 {p50:?}, p99 {p99:?}");
+
+    // A minute without the SMTP server, while 30 accounts sign up.
+    proxy.cut();
+    let cut = Instant::now();
+    let mut waiting = vec![];
+    for k in 0..30 {
+        waiting.push(sign_up(&stack, &format!("outage{k}")).await.email);
+    }
+    tokio::time::sleep(Duration::from_secs(60).saturating_sub(cut.elapsed())).await;
+    let mut delivered_during = 0;
+    for email in &waiting {
+        delivered_during += maildev::inbox(email).await.len();
+    }
+    assert_eq!(delivered_during, 0, "nothing passes a cut SMTP server");
+    proxy.restore();
+    let restored = Instant::now();
+    for email in &waiting {
+        maildev::await_mails(email, 1, Duration::from_secs(60)).await;
+    }
+    let drained = restored.elapsed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (mut lost, mut duplicated) = (0, 0);
+    for email in &waiting {
+        match maildev::inbox(email).await.len() {
+            0 => lost += 1,
+            1 => {}
+            n => duplicated += n - 1,
+        }
+    }
+    println!(
+        "smtp outage of {:?}: {} mails asked for, lost {lost}, duplicated {duplicated}, all delivered {drained:?} after the restore",
+        restored - cut,
+        waiting.len()
+    );
+    figures::record(
+        "mail",
+        json!({
+            "latency_mails": latencies.len(), "latency_p50_ms": millis(p50), "latency_p99_ms": millis(p99),
+            "outage_s": (restored - cut).as_secs(), "outage_mails": waiting.len(),
+            "lost": lost, "duplicated": duplicated, "drained_after_restore_ms": millis(drained),
+        }),
+    );
+    assert_eq!((lost, duplicated), (0, 0));
+    assert_eq!(sends(&stack, "sent").await, 230);
+}
