@@ -55,8 +55,9 @@ async fn end_unused(conn: &mut Conn, user_id: i64, purpose: Purpose) -> Result<(
     Ok(())
 }
 
-/// Stores `token` (ending the user's older ones of its purpose) and queues
-/// `mail`, in one transaction.
+/// Stores `token` (ending the user's older ones of its purpose, and
+/// forgetting their used and expired ones) and queues `mail`, in one
+/// transaction.
 pub async fn issue(
     conn: &mut Conn,
     token: NewToken<'_>,
@@ -64,6 +65,19 @@ pub async fn issue(
 ) -> Result<(), DbError> {
     conn.transaction::<_, DbError, _>(async |conn| {
         end_unused(conn, token.user_id, token.purpose).await?;
+        // The user's used and expired tokens are of no more use: each user
+        // keeps no more rows than the tokens issued since the last one.
+        diesel::delete(
+            email_tokens::table
+                .filter(email_tokens::user_id.eq(token.user_id))
+                .filter(
+                    email_tokens::used_at
+                        .is_not_null()
+                        .or(email_tokens::expires_at.le(diesel::dsl::now)),
+                ),
+        )
+        .execute(conn)
+        .await?;
         diesel::insert_into(email_tokens::table)
             .values((
                 email_tokens::token_hash.eq(&token.hash),

@@ -145,7 +145,8 @@ pub async fn disable(conn: &mut Conn, user_id: i64) -> Result<(), DbError> {
     .await
 }
 
-/// A login that passed its password and waits for its second factor.
+/// A login that passed its password and waits for its second factor. The
+/// user's passed and expired challenges are forgotten first.
 pub async fn start_challenge(
     conn: &mut Conn,
     token_hash: &[u8],
@@ -153,6 +154,17 @@ pub async fn start_challenge(
     device_id: Option<i64>,
     expires_at: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    diesel::delete(
+        mfa_challenges::table
+            .filter(mfa_challenges::user_id.eq(user_id))
+            .filter(
+                mfa_challenges::used_at
+                    .is_not_null()
+                    .or(mfa_challenges::expires_at.le(diesel::dsl::now)),
+            ),
+    )
+    .execute(conn)
+    .await?;
     diesel::insert_into(mfa_challenges::table)
         .values((
             mfa_challenges::token_hash.eq(token_hash),
