@@ -8,7 +8,9 @@ use gridlink_http::{Authenticated, Json};
 use gridlink_problem::ApiError;
 
 use crate::api::{CodeRequest, DisableTotpRequest, PasswordRequest, RecoveryCodes, TotpEnrolment};
+use crate::credentials::{self, Attempt};
 use crate::db::mfa;
+use crate::passwords::Verified;
 use crate::second_factor::{self, Factor};
 use crate::state::AppState;
 use crate::totp;
@@ -104,20 +106,18 @@ pub async fn confirm(
             ));
         }
     };
-    let code = body.into_inner().code;
-    let attempt = crate::credentials::Attempt::second_factor(&user.slug);
-    let step = std::sync::Mutex::new(None);
-    let verified = crate::credentials::guarded(&state.db, &state.throttle, &attempt, async {
-        let found = second_factor::code_step(&state, &user.slug, &secret, &code);
-        *step.lock().unwrap() = found;
-        Ok(match found {
-            Some(_) => crate::passwords::Verified::Yes { rehash: None },
-            None => crate::passwords::Verified::No,
+    // Which step the code is for needs no I/O; the budget still judges it
+    // (a spent one refuses even a right code).
+    let step = second_factor::code_step(&state, &user.slug, &secret, &body.into_inner().code);
+    let attempt = Attempt::second_factor(&user.slug);
+    let verified = credentials::guarded(&state.db, &state.throttle, &attempt, async {
+        Ok(match step {
+            Some(_) => Verified::Yes { rehash: None },
+            None => Verified::No,
         })
     })
     .await?;
-    let step = step.into_inner().unwrap();
-    let (crate::passwords::Verified::Yes { .. }, Some(step)) = (verified, step) else {
+    let (Verified::Yes { .. }, Some(step)) = (verified, step) else {
         return Err(wrong_code());
     };
     let (codes, hashes) = second_factor::new_recovery_codes();
