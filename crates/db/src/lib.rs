@@ -20,12 +20,14 @@ use gridlink_config::{ConfigError, Secret};
 
 mod error;
 mod migrate;
+mod prepared;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
 
 pub use error::DbError;
 pub use migrate::{Migrations, run_migrations};
+pub use prepared::{Prepared, prepared};
 pub use tx::Tx;
 
 pub type PgPool = Pool<AsyncPgConnection>;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamptz};
 use diesel_async::RunQueryDsl;
-use gridlink_db::{DbError, Tx};
+use gridlink_db::{DbError, Tx, prepared};
 use gridlink_ids::{GridSlug, UserId, Visibility};
 use grids_client::GridRef;
 
@@ -52,16 +52,18 @@ pub async fn find(conn: &mut Conn, slug: &GridSlug) -> Result<Option<GridCopy>, 
 /// Records what the grids service answered to a question asked at
 /// `asked_at`, unless a change was announced after that (one statement).
 pub async fn fill(conn: &mut Conn, grid: &GridRef, asked_at: DateTime<Utc>) -> Result<(), DbError> {
-    diesel::sql_query(
+    prepared(
         "INSERT INTO grid_copies (slug, owner, visibility, filled_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (slug) DO UPDATE \
          SET owner = excluded.owner, visibility = excluded.visibility, filled_at = excluded.filled_at \
          WHERE grid_copies.invalidated_at < excluded.filled_at",
+        |q| {
+            q.bind::<Text, _>(&grid.slug)
+                .bind::<Text, _>(&grid.owner)
+                .bind::<Text, _>(grid.visibility)
+                .bind::<Timestamptz, _>(asked_at)
+        },
     )
-    .bind::<Text, _>(&grid.slug)
-    .bind::<Text, _>(&grid.owner)
-    .bind::<Text, _>(grid.visibility)
-    .bind::<Timestamptz, _>(asked_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -69,14 +71,13 @@ pub async fn fill(conn: &mut Conn, grid: &GridRef, asked_at: DateTime<Utc>) -> R
 
 /// Sets a grid's copy aside as of `at`, when its change was consumed.
 pub async fn invalidate(tx: &mut Tx, slug: &GridSlug, at: DateTime<Utc>) -> Result<(), DbError> {
-    diesel::sql_query(
+    prepared(
         "INSERT INTO grid_copies (slug, invalidated_at) VALUES ($1, $2) \
          ON CONFLICT (slug) DO UPDATE \
          SET owner = NULL, visibility = NULL, filled_at = NULL, \
              invalidated_at = GREATEST(grid_copies.invalidated_at, excluded.invalidated_at)",
+        |q| q.bind::<Text, _>(slug).bind::<Timestamptz, _>(at),
     )
-    .bind::<Text, _>(slug)
-    .bind::<Timestamptz, _>(at)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Float4, Nullable, Text};
 use diesel_async::RunQueryDsl;
-use gridlink_db::{Database, DbError, Tx};
+use gridlink_db::{Database, DbError, Tx, prepared};
 use gridlink_events::{GridDeleted, LinkDeleted, LinksChanged};
 use gridlink_ids::{GridSlug, LinkSlug, UserId};
 use gridlink_service::{GateGuard, Gates, UserTx, WriteError};
@@ -185,10 +185,10 @@ impl GridTurn<'_> {
         }
         let mut tx = UserTx::begin(&self.writes.database, &self.writer).await?;
         loop {
-            let Locked { locked } = diesel::sql_query(
+            let Locked { locked } = prepared(
                 "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked",
+                |q| q.bind::<Text, _>(&self.grid),
             )
-            .bind::<Text, _>(&self.grid)
             .get_result(&mut *tx)
             .await?;
             if locked {
@@ -317,7 +317,7 @@ pub async fn public_heads(
     grids: &[GridSlug],
     per_grid: i64,
 ) -> Result<Vec<Link>, DbError> {
-    Ok(diesel::sql_query(
+    Ok(prepared(
         "SELECT id, slug, grid, owner, title, url, background, width, height, position, \
                 created_on, modified_on, enabled, starts_at, ends_at, pinned \
          FROM (SELECT l.*, row_number() OVER (PARTITION BY grid ORDER BY pinned DESC, position) AS n \
@@ -327,9 +327,11 @@ pub async fn public_heads(
                  AND (ends_at IS NULL OR ends_at > now())) ranked \
          WHERE n <= $2 \
          ORDER BY grid, pinned DESC, position",
+        |q| {
+            q.bind::<Array<Text>, _>(grids)
+                .bind::<BigInt, _>(per_grid + 1)
+        },
     )
-    .bind::<Array<Text>, _>(grids)
-    .bind::<BigInt, _>(per_grid + 1)
     .load(conn)
     .await?)
 }
@@ -345,15 +347,16 @@ pub struct NextChange {
 /// For each of `grids` that has one, the next moment its public links change
 /// by themselves: the nearest future start or end of an enabled link's window.
 pub async fn next_changes(conn: &mut Conn, grids: &[GridSlug]) -> Result<Vec<NextChange>, DbError> {
-    Ok(diesel::sql_query(
+    Ok(prepared(
         "SELECT grid, min(LEAST(CASE WHEN starts_at > now() THEN starts_at END, \
                                 CASE WHEN ends_at > now() THEN ends_at END)) AS at \
          FROM links \
          WHERE grid = ANY($1) AND NOT is_deleted AND enabled \
+           AND (starts_at IS NOT NULL OR ends_at IS NOT NULL) \
            AND (starts_at > now() OR ends_at > now()) \
          GROUP BY grid",
+        |q| q.bind::<Array<Text>, _>(grids),
     )
-    .bind::<Array<Text>, _>(grids)
     .load(conn)
     .await?)
 }
@@ -378,7 +381,7 @@ pub async fn search(
     after: Option<(f32, i64)>,
     limit: i64,
 ) -> Result<Vec<SearchHit>, SearchError> {
-    diesel::sql_query(
+    prepared(
         "SELECT id, slug, grid, owner, title, url, background, width, height, position, \
                 created_on, modified_on, enabled, starts_at, ends_at, pinned, rank \
          FROM (SELECT l.*, ts_rank(l.search, q) AS rank \
@@ -387,12 +390,14 @@ pub async fn search(
          WHERE $3::real IS NULL OR rank < $3 OR (rank = $3 AND id > $4) \
          ORDER BY rank DESC, id ASC \
          LIMIT $5",
+        |q| {
+            q.bind::<Text, _>(owner)
+                .bind::<Text, _>(query)
+                .bind::<Nullable<Float4>, _>(after.map(|(rank, _)| rank))
+                .bind::<BigInt, _>(after.map_or(0, |(_, id)| id))
+                .bind::<BigInt, _>(limit)
+        },
     )
-    .bind::<Text, _>(owner)
-    .bind::<Text, _>(query)
-    .bind::<Nullable<Float4>, _>(after.map(|(rank, _)| rank))
-    .bind::<BigInt, _>(after.map_or(0, |(_, id)| id))
-    .bind::<BigInt, _>(limit)
     .load(conn)
     .await
     .map_err(|e| match &e {
@@ -558,15 +563,14 @@ pub async fn reorder(turn: &GridTurn<'_>, order: &[LinkSlug]) -> Result<(), Link
     if live != wanted {
         return Err(LinkWriteError::NotEveryLink);
     }
-    diesel::sql_query(
+    prepared(
         "UPDATE links SET position = wanted.position, modified_on = now() \
          FROM (SELECT slug, (ordinality - 1)::int AS position \
                FROM unnest($2::text[]) WITH ORDINALITY AS t(slug, ordinality)) wanted \
          WHERE links.slug = wanted.slug AND links.grid = $1 AND NOT links.is_deleted \
            AND links.position IS DISTINCT FROM wanted.position",
+        |q| q.bind::<Text, _>(grid).bind::<Array<Text>, _>(order),
     )
-    .bind::<Text, _>(grid)
-    .bind::<Array<Text>, _>(order)
     .execute(&mut *tx)
     .await?;
     turn.commit(tx).await?;
@@ -587,10 +591,12 @@ pub async fn retire_grid(tx: &mut Tx, event: &GridDeleted) -> Result<usize, DbEr
     diesel::sql_query("SET LOCAL lock_timeout = '5s'")
         .execute(&mut **tx)
         .await?;
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind::<Text, _>(&event.grid)
-        .execute(&mut **tx)
-        .await?;
+    prepared(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        |q| q.bind::<Text, _>(&event.grid),
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(diesel::update(
         links::table
             .filter(links::grid.eq(&event.grid))

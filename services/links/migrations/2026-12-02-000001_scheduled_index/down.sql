@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS links_scheduled_idx;
