@@ -3,6 +3,7 @@
 //! failure answered as a problem naming the part that failed), and their
 //! answers from the page cache, with ETags.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::http::header::{self, ContentType};
@@ -13,8 +14,10 @@ use gridlink_ids::UserId;
 use gridlink_problem::{ApiError, FieldError};
 use gridlink_rest_client::ClientError;
 
-use crate::page_cache::{Encoding, Page, PageCache};
-use crate::state::Backend;
+use crate::edge;
+use crate::page_cache::{Accepted, Page, PageCache};
+use crate::routes::Operation;
+use crate::state::{Backend, Gateway};
 
 /// A failed part of a page, said as the problem's `errors`.
 fn part_failed(part: &str, backend: &Backend, error: &ClientError) -> HttpResponse {
@@ -83,50 +86,93 @@ pub struct Assembled {
 /// a change shows downstream at most a second after it shows here.
 const CACHE_CONTROL: &str = "public, max-age=0, s-maxage=1, must-revalidate";
 
-/// Answers a page from the cache at `key`, or assembles it and caches it;
-/// `If-None-Match` with the page's ETag is a 304 either way. With the
+/// Admits `req` for `operation`, then answers the page at `key` (or the
+/// problem that there is none) from the cache, or assembles it, answers it
+/// and caches it; `If-None-Match` with the page's ETag is a 304 either way.
+/// The cache is read while the caller is admitted (a refusal just drops
+/// what was read); a page is cached after its answer is made. With the
 /// answer comes whose page it was, if there was one.
-pub async fn cached_page(
+pub async fn visitor_page(
     req: &HttpRequest,
-    cache: &PageCache,
-    key: &str,
+    gateway: &Gateway,
+    operation: &Operation,
+    key: Result<String, HttpResponse>,
+    assemble: impl Future<Output = Result<Assembled, HttpResponse>>,
+) -> (HttpResponse, Option<UserId>) {
+    let lookup = async {
+        match &key {
+            Ok(key) => gateway.pages.get(key).await,
+            Err(_) => None,
+        }
+    };
+    let (admitted, cached) = tokio::join!(edge::admit(req, gateway, operation), lookup);
+    let admitted = match admitted {
+        Ok(admitted) => admitted,
+        Err(refusal) => return (refusal, None),
+    };
+    let (mut response, owner) = match key {
+        Err(problem) => (problem, None),
+        Ok(key) => cached_page(req, &gateway.pages, key, cached, assemble).await,
+    };
+    admitted.decorate(&mut response);
+    (response, owner)
+}
+
+async fn cached_page(
+    req: &HttpRequest,
+    cache: &Arc<PageCache>,
+    key: String,
+    cached: Option<Page>,
     assemble: impl Future<Output = Result<Assembled, HttpResponse>>,
 ) -> (HttpResponse, Option<UserId>) {
     let if_none_match = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok());
-    if let Some(page) = cache.get(key).await
-        && let Some(response) = answer(req, &page, if_none_match, "hit")
-    {
-        return (response, Some(page.owner));
+    let accepted = Accepted::of(
+        req.headers()
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|value| value.to_str().ok()),
+    );
+    if let Some(mut page) = cached {
+        let not_modified = if_none_match.is_some_and(|tags| page.matches(tags));
+        if accepted.brotli && !not_modified && page.add_brotli() {
+            let (cache, key, page) = (Arc::clone(cache), key.clone(), page.clone());
+            actix_web::rt::spawn(async move { cache.fill(&key, &page).await });
+        }
+        if let Some(response) = answer(&page, accepted, if_none_match, "hit") {
+            return (response, Some(page.owner));
+        }
     }
     let started = Instant::now();
     match assemble.await {
         Ok(assembled) => {
-            let page = Page::new(assembled.body, assembled.owner);
-            cache.put(key, &page, started, assembled.changes_at).await;
-            let response = answer(req, &page, if_none_match, "miss")
+            let mut page = Page::new(assembled.body, assembled.owner);
+            if accepted.brotli && !accepted.gzip {
+                page.add_brotli();
+            }
+            let response = answer(&page, accepted, if_none_match, "miss")
                 .expect("a page just assembled has its JSON");
-            (response, Some(page.owner))
+            let owner = page.owner.clone();
+            let cache = Arc::clone(cache);
+            actix_web::rt::spawn(async move {
+                cache.put(&key, &page, started, assembled.changes_at).await;
+            });
+            (response, Some(owner))
         }
         Err(response) => (response, None),
     }
 }
 
-/// The answer `page` makes to `req`; `None` if the page (read back from the
-/// cache) cannot make it.
+/// The answer `page` makes to a client taking `accepted`; `None` if the
+/// page (read back from the cache) cannot make it.
 fn answer(
-    req: &HttpRequest,
     page: &Page,
+    accepted: Accepted,
     if_none_match: Option<&str>,
     how: &'static str,
 ) -> Option<HttpResponse> {
-    let accept = req
-        .headers()
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|value| value.to_str().ok());
-    let (bytes, encoding, etag) = page.representation(Encoding::chosen(accept))?;
+    let (bytes, encoding, etag) = page.representation(accepted)?;
     let not_modified = if_none_match.is_some_and(|tags| page.matches(tags));
     let mut response = if not_modified {
         HttpResponse::NotModified()

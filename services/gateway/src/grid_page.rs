@@ -12,8 +12,7 @@ use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use utoipa::openapi::Ref;
 
-use crate::assembly::{Assembled, cached_page, call};
-use crate::edge;
+use crate::assembly::{Assembled, call, visitor_page};
 use crate::state::Gateway;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,30 +72,24 @@ pub async fn grid_page(
     gateway: web::Data<Gateway>,
     slug: web::Path<String>,
 ) -> HttpResponse {
-    let admitted = match edge::admit(&req, &gateway, &gateway.grid_page).await {
-        Ok(admitted) => admitted,
-        Err(refusal) => return refusal,
+    let slug = GridSlug::parse(&slug).ok();
+    let key = slug
+        .as_ref()
+        .map(|slug| format!("grid:{slug}"))
+        .ok_or_else(no_such_grid);
+    let assembled = async {
+        let slug = slug.as_ref().ok_or_else(no_such_grid)?;
+        let page = assemble(&gateway, slug).await?;
+        Ok(Assembled {
+            owner: page.owner.id.clone(),
+            changes_at: page.changes_at,
+            body: serde_json::to_vec(&page).expect("a page serialises").into(),
+        })
     };
-    let (mut response, owner, grid) = match GridSlug::parse(&slug) {
-        Err(_) => (no_such_grid(), None, None),
-        Ok(slug) => {
-            let assembled = async {
-                let page = assemble(&gateway, &slug).await?;
-                Ok(Assembled {
-                    owner: page.owner.id.clone(),
-                    changes_at: page.changes_at,
-                    body: serde_json::to_vec(&page).expect("a page serialises").into(),
-                })
-            };
-            let key = format!("grid:{slug}");
-            let (response, owner) = cached_page(&req, &gateway.pages, &key, assembled).await;
-            (response, owner, Some(slug))
-        }
-    };
+    let (response, owner) = visitor_page(&req, &gateway, &gateway.grid_page, key, assembled).await;
     if let Some(owner) = owner {
-        crate::visits::count_view(&req, &gateway, &response, &owner, grid).await;
+        crate::visits::count_view(&req, &gateway, &response, &owner, slug).await;
     }
-    admitted.decorate(&mut response);
     response
 }
 

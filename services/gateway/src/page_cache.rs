@@ -48,6 +48,18 @@ end
 return 1
 "#;
 
+/// Replaces an entry with the same page in more forms, if the entry is
+/// still there and still this page; its expiry stays. (An invalidation
+/// deletes the entry, so a fill arriving after it does nothing.)
+const FILL: &str = r#"
+local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, 1, #ARGV[2]) == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+  return 1
+end
+return 0
+"#;
+
 /// Marks the owner dirty and drops every page filed under them.
 const INVALIDATE: &str = r#"
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
@@ -71,35 +83,6 @@ pub enum Encoding {
 }
 
 impl Encoding {
-    /// The best of ours that `accept_encoding` admits (RFC 9110 §12.5.3:
-    /// a coding with `q=0` is refused; no header means anything goes, but we
-    /// send identity to a client that did not ask).
-    pub fn chosen(accept_encoding: Option<&str>) -> Self {
-        let Some(accepted) = accept_encoding else {
-            return Self::Identity;
-        };
-        let admits = |coding: &str| {
-            accepted.split(',').any(|item| {
-                let mut parts = item.split(';');
-                let name = parts.next().unwrap_or("").trim();
-                let refused = parts.any(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                        .is_some_and(|q| q <= 0.0)
-                });
-                (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
-            })
-        };
-        if admits("br") {
-            Self::Brotli
-        } else if admits("gzip") {
-            Self::Gzip
-        } else {
-            Self::Identity
-        }
-    }
-
     /// The `Content-Encoding` value, if any.
     pub fn header(self) -> Option<&'static str> {
         match self {
@@ -118,10 +101,50 @@ impl Encoding {
     }
 }
 
-/// A page as it is served: its JSON, compressed once (gzip and brotli, when
-/// it is large enough to gain), and a strong ETag per representation.
-/// Redis keeps a compressed page's two compressed forms alone (a fifth of
-/// its JSON); the rare client that takes neither gets the gzip form
+/// The codings of ours a client takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Accepted {
+    pub brotli: bool,
+    pub gzip: bool,
+}
+
+impl Accepted {
+    /// What `accept_encoding` admits (RFC 9110 §12.5.3: a coding with `q=0`
+    /// is refused; no header means anything goes, but we send identity to a
+    /// client that did not ask).
+    pub fn of(accept_encoding: Option<&str>) -> Self {
+        let Some(accepted) = accept_encoding else {
+            return Self::default();
+        };
+        let admits = |coding: &str| {
+            accepted.split(',').any(|item| {
+                let mut parts = item.split(';');
+                let name = parts.next().unwrap_or("").trim();
+                let refused = parts.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
+            })
+        };
+        Self {
+            brotli: admits("br"),
+            gzip: admits("gzip"),
+        }
+    }
+}
+
+/// A page as it is served: its JSON, its compressed forms (when it is large
+/// enough to gain), and a strong ETag per representation.
+///
+/// A miss pays only for gzip at level 1 (a tenth of brotli's cost): every
+/// client that takes brotli takes gzip too, and is sent gzip. The brotli
+/// form, a third smaller, is made once per cache entry, by the first hit
+/// that takes it, and written back into the entry ([`PageCache::fill`]).
+/// Redis keeps a compressed page's compressed forms alone (a fifth of its
+/// JSON); the rare client that takes neither gets the gzip form
 /// decompressed, which costs a tenth of compressing it.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -138,25 +161,35 @@ pub struct Page {
 }
 
 impl Page {
+    /// The page of `body`, with its gzip form if it is worth one.
     pub fn new(body: Bytes, owner: UserId) -> Self {
         let digest = Sha256::digest(&body);
         let tag = digest[..16]
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect::<String>();
-        let (gzip, brotli) = if body.len() >= COMPRESS_FROM {
-            (Some(gzipped(&body)), Some(brotlied(&body)))
-        } else {
-            (None, None)
-        };
+        let gzip = (body.len() >= COMPRESS_FROM).then(|| gzipped(&body));
         Self {
             tag,
             owner,
             len: body.len(),
             body: Some(body),
             gzip,
-            brotli,
+            brotli: None,
         }
+    }
+
+    /// Adds the brotli form, if the page is worth compressing and has none
+    /// yet; whether it did.
+    pub fn add_brotli(&mut self) -> bool {
+        if self.brotli.is_some() || self.len < COMPRESS_FROM {
+            return false;
+        }
+        let Some(json) = self.json() else {
+            return false;
+        };
+        self.brotli = Some(brotlied(&json));
+        true
     }
 
     /// The JSON itself; `None` if its stored form cannot be read.
@@ -168,13 +201,13 @@ impl Page {
         }
     }
 
-    /// What is sent for `encoding`: the bytes, their encoding, their ETag.
-    /// `None` only for a page read back from the cache whose JSON cannot be
-    /// recovered (the caller assembles it instead).
-    pub fn representation(&self, encoding: Encoding) -> Option<(Bytes, Encoding, String)> {
-        let (bytes, encoding) = match (encoding, &self.gzip, &self.brotli) {
-            (Encoding::Brotli, _, Some(br)) => (br.clone(), Encoding::Brotli),
-            (Encoding::Gzip, Some(gz), _) => (gz.clone(), Encoding::Gzip),
+    /// What is sent to a client taking `accepted`: the bytes, their
+    /// encoding, their ETag. `None` only for a page read back from the cache
+    /// whose JSON cannot be recovered (the caller assembles it instead).
+    pub fn representation(&self, accepted: Accepted) -> Option<(Bytes, Encoding, String)> {
+        let (bytes, encoding) = match (&self.brotli, &self.gzip) {
+            (Some(br), _) if accepted.brotli => (br.clone(), Encoding::Brotli),
+            (_, Some(gz)) if accepted.gzip => (gz.clone(), Encoding::Gzip),
             _ => (self.json()?, Encoding::Identity),
         };
         let etag = format!("\"{}{}\"", self.tag, encoding.etag_suffix());
@@ -207,8 +240,8 @@ impl Page {
             self.body.as_ref()
         };
         let header = format!(
-            "{} {} {} {} {} {}\n",
-            self.tag,
+            "{}{} {} {} {} {}\n",
+            self.stored_prefix(),
             self.owner,
             self.len,
             body.map_or(0, Bytes::len),
@@ -223,6 +256,12 @@ impl Page {
             value.extend_from_slice(part);
         }
         value
+    }
+
+    /// How the stored form begins: the tag and a space. An entry that
+    /// begins so holds this very JSON.
+    fn stored_prefix(&self) -> String {
+        format!("{} ", self.tag)
     }
 
     fn decode(value: Vec<u8>) -> Option<Self> {
@@ -320,6 +359,7 @@ pub struct PageCache {
     max_entry_bytes: usize,
     settle: Duration,
     store: redis::Script,
+    fill: redis::Script,
     invalidate: redis::Script,
 }
 
@@ -348,6 +388,7 @@ impl PageCache {
             max_entry_bytes: settings.max_entry_bytes,
             settle: settings.settle,
             store: redis::Script::new(STORE),
+            fill: redis::Script::new(FILL),
             invalidate: redis::Script::new(INVALIDATE),
         }
     }
@@ -442,6 +483,26 @@ impl PageCache {
         }
     }
 
+    /// Writes `page`, read from `key` and since given more forms, back over
+    /// the entry it was read from, unless that entry is gone or holds
+    /// another page by now.
+    pub async fn fill(&self, key: &str, page: &Page) {
+        let Some(mut redis) = self.redis.clone() else {
+            return;
+        };
+        let mut invocation = self.fill.prepare_invoke();
+        invocation
+            .key(format!("{}{key}", self.prefix))
+            .arg(page.encode())
+            .arg(page.stored_prefix());
+        let filled = invocation.invoke_async::<i64>(&mut redis);
+        match tokio::time::timeout(REDIS_BUDGET, filled).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "a cached page could not be filled"),
+            Err(_) => tracing::warn!("page cache too slow; a cached page was not filled"),
+        }
+    }
+
     /// Drops every page of `owner` and keeps pages assembled before now from
     /// being stored. An error is for the event to be delivered again.
     pub async fn invalidate(&self, owner: &UserId) -> anyhow::Result<usize> {
@@ -515,15 +576,49 @@ pub fn invalidation(cache: Arc<PageCache>, owner_of: OwnerOf) -> Handler {
 mod tests {
     use super::*;
 
+    const ALL: Accepted = Accepted {
+        brotli: true,
+        gzip: true,
+    };
+    const PLAIN: Accepted = Accepted {
+        brotli: false,
+        gzip: false,
+    };
+
+    fn large_json() -> String {
+        format!(
+            "{{\"links\":[{}]}}",
+            vec!["{\"title\":\"a link\"}"; 200].join(",")
+        )
+    }
+
+    fn decoded(bytes: &[u8], encoding: Encoding) -> Vec<u8> {
+        let mut out = Vec::new();
+        match encoding {
+            Encoding::Identity => out.extend_from_slice(bytes),
+            Encoding::Gzip => {
+                use std::io::Read;
+                flate2::read::GzDecoder::new(bytes)
+                    .read_to_end(&mut out)
+                    .unwrap();
+            }
+            Encoding::Brotli => {
+                brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap();
+            }
+        }
+        out
+    }
+
     #[test]
     fn a_page_round_trips_and_matches_its_own_etags() {
-        let page = Page::new(Bytes::from_static(b"{\"a\":\"x\\ny\"}"), UserId::generate());
+        let mut page = Page::new(Bytes::from_static(b"{\"a\":\"x\\ny\"}"), UserId::generate());
+        assert!(!page.add_brotli(), "small pages are not compressed");
         let back = Page::decode(page.encode()).unwrap();
         assert_eq!(
-            back.representation(Encoding::Identity).unwrap().0,
-            page.representation(Encoding::Identity).unwrap().0
+            back.representation(PLAIN).unwrap().0,
+            page.representation(PLAIN).unwrap().0
         );
-        let (_, encoding, etag) = page.representation(Encoding::Brotli).unwrap();
+        let (_, encoding, etag) = page.representation(ALL).unwrap();
         assert_eq!(
             encoding,
             Encoding::Identity,
@@ -536,48 +631,51 @@ mod tests {
         assert_ne!(
             etag,
             Page::new(Bytes::from_static(b"{}"), UserId::generate())
-                .representation(Encoding::Identity)
+                .representation(PLAIN)
                 .unwrap()
                 .2
         );
     }
 
     #[test]
-    fn a_large_page_is_compressed_once_and_each_form_has_its_own_etag() {
-        let json = format!(
-            "{{\"links\":[{}]}}",
-            vec!["{\"title\":\"a link\"}"; 200].join(",")
-        );
+    fn a_new_page_has_gzip_and_gains_brotli_once_each_form_with_its_own_etag() {
+        let json = large_json();
         let page = Page::new(Bytes::from(json.clone()), UserId::generate());
+        let (_, first, _) = page.representation(ALL).unwrap();
+        assert_eq!(first, Encoding::Gzip, "a miss is sent the form it made");
         let stored = page.encode();
         assert!(
             stored.len() < json.len() / 2,
             "only the compressed forms are stored: {} bytes",
             stored.len()
         );
-        let back = Page::decode(stored).unwrap();
+        let mut back = Page::decode(stored).unwrap();
+        assert!(back.add_brotli());
+        assert!(!back.add_brotli(), "brotli is made once");
+        let back = Page::decode(back.encode()).unwrap();
         let mut etags = Vec::new();
-        for wanted in [Encoding::Identity, Encoding::Gzip, Encoding::Brotli] {
-            let (bytes, encoding, etag) = back.representation(wanted).unwrap();
+        for (accepted, wanted) in [
+            (PLAIN, Encoding::Identity),
+            (
+                Accepted {
+                    brotli: false,
+                    gzip: true,
+                },
+                Encoding::Gzip,
+            ),
+            (ALL, Encoding::Brotli),
+            (
+                Accepted {
+                    brotli: true,
+                    gzip: false,
+                },
+                Encoding::Brotli,
+            ),
+        ] {
+            let (bytes, encoding, etag) = back.representation(accepted).unwrap();
             assert_eq!(encoding, wanted);
             assert!(back.matches(&etag) && page.matches(&etag));
-            let plain = match encoding {
-                Encoding::Identity => bytes.to_vec(),
-                Encoding::Gzip => {
-                    use std::io::Read;
-                    let mut out = Vec::new();
-                    flate2::read::GzDecoder::new(&bytes[..])
-                        .read_to_end(&mut out)
-                        .unwrap();
-                    out
-                }
-                Encoding::Brotli => {
-                    let mut out = Vec::new();
-                    brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap();
-                    out
-                }
-            };
-            assert_eq!(plain, json.as_bytes());
+            assert_eq!(decoded(&bytes, encoding), json.as_bytes());
             assert!(encoding == Encoding::Identity || bytes.len() < json.len() / 4);
             etags.push(etag);
         }
@@ -586,15 +684,84 @@ mod tests {
     }
 
     #[test]
-    fn the_encoding_is_the_best_the_client_admits() {
-        assert_eq!(Encoding::chosen(None), Encoding::Identity);
-        assert_eq!(
-            Encoding::chosen(Some("gzip, deflate, br")),
-            Encoding::Brotli
+    fn the_codings_are_those_the_client_admits() {
+        let of = |header| {
+            let accepted = Accepted::of(header);
+            (accepted.brotli, accepted.gzip)
+        };
+        assert_eq!(of(None), (false, false));
+        assert_eq!(of(Some("gzip, deflate, br")), (true, true));
+        assert_eq!(of(Some("gzip")), (false, true));
+        assert_eq!(of(Some("br;q=0, gzip;q=0.5")), (false, true));
+        assert_eq!(of(Some("identity")), (false, false));
+        assert_eq!(of(Some("*")), (true, true));
+    }
+
+    async fn cache(prefix: &str) -> PageCache {
+        let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let client = redis::Client::open(url).unwrap();
+        let settings = CacheSettings {
+            ttl: Duration::from_secs(60),
+            prefix: prefix.to_owned(),
+            max_entry_bytes: 512 * 1024,
+            settle: Duration::from_secs(1),
+        };
+        let connection = redis::aio::ConnectionManager::new(client).await.unwrap();
+        PageCache::new(Some(connection), &settings)
+    }
+
+    #[tokio::test]
+    async fn brotli_fills_the_entry_it_was_read_from_and_never_a_dropped_one() {
+        let prefix = format!("test:{}:", UserId::generate());
+        let cache = cache(&prefix).await;
+        let owner = UserId::generate();
+        let page = Page::new(Bytes::from(large_json()), owner.clone());
+
+        cache.put("p", &page, Instant::now(), None).await;
+        let mut hit = cache.get("p").await.expect("stored");
+        assert!(hit.brotli.is_none(), "a miss stores no brotli");
+        assert!(hit.add_brotli());
+        cache.fill("p", &hit).await;
+        let filled = cache.get("p").await.expect("still stored");
+        assert!(filled.brotli.is_some(), "the next hit has brotli");
+        let mut redis = cache.redis().unwrap();
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(format!("{prefix}p"))
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+        assert!(ttl > 0 && ttl <= 60_000, "the expiry is kept: {ttl} ms");
+
+        // A fill that comes after the owner's pages were dropped, or after
+        // the entry holds another page, changes nothing.
+        cache.put("q", &page, Instant::now(), None).await;
+        let mut late = cache.get("q").await.unwrap();
+        late.add_brotli();
+        cache.invalidate(&owner).await.unwrap();
+        cache.fill("q", &late).await;
+        assert!(
+            cache.get("q").await.is_none(),
+            "a dropped page stays dropped"
         );
-        assert_eq!(Encoding::chosen(Some("gzip")), Encoding::Gzip);
-        assert_eq!(Encoding::chosen(Some("br;q=0, gzip;q=0.5")), Encoding::Gzip);
-        assert_eq!(Encoding::chosen(Some("identity")), Encoding::Identity);
-        assert_eq!(Encoding::chosen(Some("*")), Encoding::Brotli);
+
+        let other = Page::new(Bytes::from(large_json().replace("a link", "b link")), owner);
+        redis::cmd("SET")
+            .arg(format!("{prefix}r"))
+            .arg(other.encode())
+            .arg("PX")
+            .arg(60_000)
+            .query_async::<()>(&mut redis)
+            .await
+            .unwrap();
+        cache.fill("r", &late).await;
+        let kept = cache.get("r").await.unwrap();
+        assert_eq!(kept.tag, other.tag, "another page is not overwritten");
+        assert!(kept.brotli.is_none());
+        redis::cmd("DEL")
+            .arg(format!("{prefix}p"))
+            .arg(format!("{prefix}r"))
+            .query_async::<()>(&mut redis)
+            .await
+            .unwrap();
     }
 }

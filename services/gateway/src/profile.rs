@@ -18,8 +18,7 @@ use utoipa::openapi::schema::{AllOfBuilder, ArrayBuilder, ObjectBuilder, Schema}
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::assembly::{Assembled, cached_page, call};
-use crate::edge;
+use crate::assembly::{Assembled, call, visitor_page};
 use crate::state::Gateway;
 
 /// A public grid with its first live links: the grids service's `GridView`,
@@ -122,30 +121,21 @@ pub async fn profile(
     username: web::Path<String>,
     query: Query<ProfileQuery>,
 ) -> HttpResponse {
-    let admitted = match edge::admit(&req, &gateway, &gateway.profile).await {
-        Ok(admitted) => admitted,
-        Err(refusal) => return refusal,
+    let key = page_key(&username, &query).map_err(|problem| problem.error_response());
+    let assembled = async {
+        let profile = assemble(&gateway, &username, &query).await?;
+        Ok(Assembled {
+            owner: profile.user.id.clone(),
+            changes_at: profile.changes_at,
+            body: serde_json::to_vec(&profile)
+                .expect("a profile serialises")
+                .into(),
+        })
     };
-    let (mut response, owner) = match page_key(&username, &query) {
-        Err(problem) => (problem.error_response(), None),
-        Ok(key) => {
-            let assembled = async {
-                let profile = assemble(&gateway, &username, &query).await?;
-                Ok(Assembled {
-                    owner: profile.user.id.clone(),
-                    changes_at: profile.changes_at,
-                    body: serde_json::to_vec(&profile)
-                        .expect("a profile serialises")
-                        .into(),
-                })
-            };
-            cached_page(&req, &gateway.pages, &key, assembled).await
-        }
-    };
+    let (response, owner) = visitor_page(&req, &gateway, &gateway.profile, key, assembled).await;
     if let Some(owner) = owner {
         crate::visits::count_view(&req, &gateway, &response, &owner, None).await;
     }
-    admitted.decorate(&mut response);
     response
 }
 

@@ -311,9 +311,10 @@ pub async fn page(
 
 /// The first `per_grid` public links of each of `grids`, and one more of
 /// each that has more, ordered by grid, pinned first, then by position: one
-/// statement. (Its filter is [`public`], said in SQL.)
+/// statement. (Its filter is [`public`], said in SQL.) It takes a shared
+/// connection so that it can be pipelined with [`next_changes`].
 pub async fn public_heads(
-    conn: &mut Conn,
+    mut conn: &Conn,
     grids: &[GridSlug],
     per_grid: i64,
 ) -> Result<Vec<Link>, DbError> {
@@ -332,7 +333,7 @@ pub async fn public_heads(
                 .bind::<BigInt, _>(per_grid + 1)
         },
     )
-    .load(conn)
+    .load(&mut conn)
     .await?)
 }
 
@@ -346,7 +347,7 @@ pub struct NextChange {
 
 /// For each of `grids` that has one, the next moment its public links change
 /// by themselves: the nearest future start or end of an enabled link's window.
-pub async fn next_changes(conn: &mut Conn, grids: &[GridSlug]) -> Result<Vec<NextChange>, DbError> {
+pub async fn next_changes(mut conn: &Conn, grids: &[GridSlug]) -> Result<Vec<NextChange>, DbError> {
     Ok(prepared(
         "SELECT grid, min(LEAST(CASE WHEN starts_at > now() THEN starts_at END, \
                                 CASE WHEN ends_at > now() THEN ends_at END)) AS at \
@@ -357,7 +358,7 @@ pub async fn next_changes(conn: &mut Conn, grids: &[GridSlug]) -> Result<Vec<Nex
          GROUP BY grid",
         |q| q.bind::<Array<Text>, _>(grids),
     )
-    .load(conn)
+    .load(&mut conn)
     .await?)
 }
 

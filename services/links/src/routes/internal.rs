@@ -19,8 +19,8 @@ use crate::state::AppState;
 
 pub const MAX_BATCH_GRIDS: usize = 200;
 
-/// The first public links of many grids in one call and two statements (the
-/// gateway's pages): each grid's links, the cursor that continues them, and
+/// The first public links of many grids in one call and two statements,
+/// pipelined (the gateway's pages): each grid's links, the cursor that continues them, and
 /// when they next change by themselves. A read,
 /// sent as POST because the list can be long.
 #[utoipa::path(
@@ -52,14 +52,18 @@ pub async fn links_of_grids(
         grids.iter().map(|g| (g.clone(), Vec::new())).collect();
     let mut changes: HashMap<GridSlug, _> = HashMap::new();
     if !grids.is_empty() {
-        let mut conn = state.db.conn().await?;
-        for link in links::public_heads(&mut conn, &grids, LINKS_PER_GRID).await? {
+        let conn = state.db.conn().await?;
+        // Both statements go out at once, on one connection.
+        let (heads, next) = tokio::try_join!(
+            links::public_heads(&conn, &grids, LINKS_PER_GRID),
+            links::next_changes(&conn, &grids),
+        )?;
+        for link in heads {
             if let Some(list) = by_grid.get_mut(&link.grid) {
                 list.push(link);
             }
         }
-        changes = links::next_changes(&mut conn, &grids)
-            .await?
+        changes = next
             .into_iter()
             .map(|change| (change.grid, change.at))
             .collect();
