@@ -20,6 +20,7 @@ mod redirect;
 mod routes;
 mod state;
 mod visits;
+mod worker_redis;
 
 use std::sync::Arc;
 
@@ -65,19 +66,15 @@ fn no_annotated_routes(_: &mut utoipa_actix_web::service_config::ServiceConfig) 
 
 /// Builds the gateway: its upstream clients, limiter and listeners.
 pub async fn build(config: Config) -> anyhow::Result<Application> {
-    let limiter = match &config.redis_url {
-        Some(url) => ratelimit::RateLimiter::with_redis(url, &config.redis_prefix).await?,
+    let redis = match &config.redis_url {
+        Some(url) => Some(worker_redis::WorkerRedis::connect(url).await?),
+        None => None,
+    };
+    let limiter = match &redis {
+        Some(redis) => ratelimit::RateLimiter::with_redis(redis.clone(), &config.redis_prefix),
         None => ratelimit::RateLimiter::in_memory(),
     };
-    let pages = Arc::new(page_cache::PageCache::new(
-        match &config.redis_url {
-            Some(url) => {
-                Some(redis::aio::ConnectionManager::new(redis::Client::open(url.as_str())?).await?)
-            }
-            None => None,
-        },
-        &config.pages,
-    ));
+    let pages = Arc::new(page_cache::PageCache::new(redis.clone(), &config.pages));
     let mut kit = Kit::new(&SPEC, config.kit.clone())?;
     for (queue, owner_of) in page_cache::STALE_PAGES {
         kit = kit.consumer((
@@ -150,6 +147,10 @@ pub async fn build(config: Config) -> anyhow::Result<Application> {
         .shared(cors)
         .route_table(table)
         .services(move |cfg| {
+            // Called on each HTTP worker as it starts.
+            if let Some(redis) = &redis {
+                redis.open_for_this_worker();
+            }
             cfg.service(
                 web::scope("")
                     .service(profile::profile)

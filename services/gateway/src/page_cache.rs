@@ -33,6 +33,8 @@ use gridlink_events::{Event, GridChanged, LinksChanged, UserDeleted, UserUpdated
 use gridlink_ids::UserId;
 use sha2::{Digest, Sha256};
 
+use crate::worker_redis::WorkerRedis;
+
 /// The longest a cache operation may take before it is given up (a miss, or
 /// a page not stored).
 const REDIS_BUDGET: Duration = Duration::from_millis(100);
@@ -353,7 +355,7 @@ fn brotlied(body: &[u8]) -> Bytes {
 
 /// Where pages are cached; without Redis, nowhere (every request a miss).
 pub struct PageCache {
-    redis: Option<redis::aio::ConnectionManager>,
+    redis: Option<WorkerRedis>,
     prefix: String,
     ttl: Duration,
     max_entry_bytes: usize,
@@ -380,7 +382,7 @@ pub struct CacheSettings {
 
 impl PageCache {
     /// A cache in `redis` (none: off).
-    pub fn new(redis: Option<redis::aio::ConnectionManager>, settings: &CacheSettings) -> Self {
+    pub fn new(redis: Option<WorkerRedis>, settings: &CacheSettings) -> Self {
         Self {
             redis,
             prefix: settings.prefix.clone(),
@@ -399,14 +401,14 @@ impl PageCache {
     }
 
     /// The Redis connection, for the gateway's other uses of the same Redis.
-    pub fn redis(&self) -> Option<redis::aio::ConnectionManager> {
+    pub fn redis(&self) -> Option<WorkerRedis> {
         self.redis.clone()
     }
 
     /// The bytes cached at `key` (a page or anything else filed under an
     /// owner), if Redis answers in time.
     pub async fn get_bytes(&self, key: &str) -> Option<Vec<u8>> {
-        let mut redis = self.redis.clone()?;
+        let mut redis = self.redis.as_ref()?.connection();
         let key = format!("{}{key}", self.prefix);
         let mut command = redis::cmd("GET");
         command.arg(&key);
@@ -451,7 +453,7 @@ impl PageCache {
         started: Instant,
         changes_at: Option<DateTime<Utc>>,
     ) {
-        let Some(mut redis) = self.redis.clone() else {
+        let Some(mut redis) = self.redis.as_ref().map(WorkerRedis::connection) else {
             return;
         };
         if started.elapsed() >= self.settle {
@@ -487,7 +489,7 @@ impl PageCache {
     /// the entry it was read from, unless that entry is gone or holds
     /// another page by now.
     pub async fn fill(&self, key: &str, page: &Page) {
-        let Some(mut redis) = self.redis.clone() else {
+        let Some(mut redis) = self.redis.as_ref().map(WorkerRedis::connection) else {
             return;
         };
         let mut invocation = self.fill.prepare_invoke();
@@ -506,7 +508,7 @@ impl PageCache {
     /// Drops every page of `owner` and keeps pages assembled before now from
     /// being stored. An error is for the event to be delivered again.
     pub async fn invalidate(&self, owner: &UserId) -> anyhow::Result<usize> {
-        let Some(mut redis) = self.redis.clone() else {
+        let Some(mut redis) = self.redis.as_ref().map(WorkerRedis::connection) else {
             return Ok(0);
         };
         let mut invocation = self.invalidate.prepare_invoke();
@@ -699,15 +701,14 @@ mod tests {
 
     async fn cache(prefix: &str) -> PageCache {
         let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-        let client = redis::Client::open(url).unwrap();
         let settings = CacheSettings {
             ttl: Duration::from_secs(60),
             prefix: prefix.to_owned(),
             max_entry_bytes: 512 * 1024,
             settle: Duration::from_secs(1),
         };
-        let connection = redis::aio::ConnectionManager::new(client).await.unwrap();
-        PageCache::new(Some(connection), &settings)
+        let redis = WorkerRedis::connect(&url).await.unwrap();
+        PageCache::new(Some(redis), &settings)
     }
 
     #[tokio::test]
@@ -724,7 +725,7 @@ mod tests {
         cache.fill("p", &hit).await;
         let filled = cache.get("p").await.expect("still stored");
         assert!(filled.brotli.is_some(), "the next hit has brotli");
-        let mut redis = cache.redis().unwrap();
+        let mut redis = cache.redis().unwrap().connection();
         let ttl: i64 = redis::cmd("PTTL")
             .arg(format!("{prefix}p"))
             .query_async(&mut redis)

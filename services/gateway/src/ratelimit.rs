@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::worker_redis::WorkerRedis;
+
 /// A budget: `limit` requests per `window`.
 #[derive(Debug, Clone, Copy)]
 pub struct Quota {
@@ -89,7 +91,7 @@ const REDIS_BUDGET: std::time::Duration = std::time::Duration::from_millis(100);
 
 pub struct RateLimiter {
     local: Mutex<HashMap<String, u64>>,
-    redis: Option<(redis::aio::ConnectionManager, redis::Script)>,
+    redis: Option<(WorkerRedis, redis::Script)>,
     prefix: String,
 }
 
@@ -102,20 +104,18 @@ impl RateLimiter {
         }
     }
 
-    /// Shares state through Redis at `url`; keys start with `prefix`.
-    pub async fn with_redis(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)?;
-        let manager = redis::aio::ConnectionManager::new(client).await?;
-        Ok(Self {
+    /// Shares state through `redis`; keys start with `prefix`.
+    pub fn with_redis(redis: WorkerRedis, prefix: &str) -> Self {
+        Self {
             local: Mutex::new(HashMap::new()),
-            redis: Some((manager, redis::Script::new(SCRIPT))),
+            redis: Some((redis, redis::Script::new(SCRIPT))),
             prefix: prefix.to_owned(),
-        })
+        }
     }
 
     pub async fn check(&self, key: &str, quota: Quota) -> Decision {
-        if let Some((manager, script)) = &self.redis {
-            let mut connection = manager.clone();
+        if let Some((redis, script)) = &self.redis {
+            let mut connection = redis.connection();
             let mut invocation = script.prepare_invoke();
             invocation
                 // `us:`: the unit of what is stored, which was milliseconds.

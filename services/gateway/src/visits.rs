@@ -27,6 +27,7 @@ use gridlink_ids::{GridSlug, UserId};
 use links_client::LinkTarget;
 
 use crate::state::Gateway;
+use crate::worker_redis::WorkerRedis;
 
 /// Substrings of the user agents of known crawlers, bots and link
 /// previewers (lowercase), one per line.
@@ -51,7 +52,7 @@ impl Visits {
         broker: Option<BrokerSettings>,
         settings: &SpoolSettings,
         registry: &prometheus::Registry,
-        redis: Option<redis::aio::ConnectionManager>,
+        redis: Option<WorkerRedis>,
         prefix: &str,
     ) -> (Self, Option<gridlink_events::spool::Publisher>) {
         let metrics = SpoolMetrics::register(registry);
@@ -193,13 +194,13 @@ fn referrer_host(req: &HttpRequest) -> Option<String> {
 /// The secret of the current UTC day: made once, shared through Redis by
 /// every replica, forgotten when the day ends.
 struct DailySecret {
-    redis: Option<redis::aio::ConnectionManager>,
+    redis: Option<WorkerRedis>,
     prefix: String,
     today: Mutex<Option<(NaiveDate, hmac::Key)>>,
 }
 
 impl DailySecret {
-    fn new(redis: Option<redis::aio::ConnectionManager>, prefix: String) -> Self {
+    fn new(redis: Option<WorkerRedis>, prefix: String) -> Self {
         Self {
             redis,
             prefix,
@@ -225,7 +226,7 @@ impl DailySecret {
     /// The day's secret in Redis, made there if no replica made it yet; it
     /// expires a minute after the day ends.
     async fn shared(&self, day: NaiveDate) -> Option<Vec<u8>> {
-        let mut redis = self.redis.clone()?;
+        let mut redis = self.redis.as_ref()?.connection();
         let key = format!("{}{day}", self.prefix);
         let end = day.succ_opt()?.and_hms_opt(0, 1, 0)?.and_utc();
         let ttl_ms = (end - Utc::now()).num_milliseconds().max(1_000);

@@ -444,38 +444,51 @@ async fn a_matching_etag_is_a_304_without_a_backend_call() {
     let stack = cached(Duration::from_secs(60), REDIS, None).await;
     let user = signup(&stack.client, &stack.auth.url, "tagged").await;
     create_grid(&stack, &stack.grids.url, &user.access_token, "g").await;
-    cache(&stack, "/api/v1/profiles/tagged").await;
     let url = format!("{}/api/v1/profiles/tagged", stack.edge());
-    let first = stack.client.get(&url).send().await.unwrap();
-    assert_eq!(first.status(), 200);
-    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
-    assert!(
-        etag.starts_with('"') && etag.ends_with('"'),
-        "a strong ETag: {etag}"
-    );
-    assert!(
-        first.headers()["cache-control"]
-            .to_str()
-            .unwrap()
-            .contains("must-revalidate")
-    );
     // Auth also answers the verifiers' background reads; grids and links
     // answer only requests.
     let served = async || {
         stack.grids.requests_served(&stack.client).await
             + stack.links.requests_served(&stack.client).await
     };
-    let before = served().await;
-    let revalidated = stack
-        .client
-        .get(&url)
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revalidated.status(), 304);
-    assert_eq!(revalidated.headers()["etag"].to_str().unwrap(), etag);
-    assert_eq!(revalidated.headers()["x-cache"].to_str().unwrap(), "hit");
+    // The setup's own writes are still being announced: an invalidation
+    // arriving late can drop the entry between two reads, and the page is
+    // then revalidated from the backends (rightly). The claim is about a
+    // revalidation the cache answers, so the reads start over until one is.
+    let started = Instant::now();
+    let (revalidated, before) = loop {
+        cache(&stack, "/api/v1/profiles/tagged").await;
+        let first = stack.client.get(&url).send().await.unwrap();
+        assert_eq!(first.status(), 200);
+        let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+        assert!(
+            etag.starts_with('"') && etag.ends_with('"'),
+            "a strong ETag: {etag}"
+        );
+        assert!(
+            first.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("must-revalidate")
+        );
+        let before = served().await;
+        let revalidated = stack
+            .client
+            .get(&url)
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(revalidated.status(), 304);
+        assert_eq!(revalidated.headers()["etag"].to_str().unwrap(), etag);
+        if revalidated.headers()["x-cache"] == "hit" {
+            break (revalidated, before);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "a revalidation is never answered from the cache"
+        );
+    };
     assert!(revalidated.bytes().await.unwrap().is_empty());
     assert_eq!(served().await, before, "no backend call");
     let other = stack
