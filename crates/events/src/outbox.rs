@@ -1,7 +1,9 @@
 //! The transactional outbox. A publisher calls [`enqueue`] inside the database
 //! transaction that makes the change, so the event exists if and only if the
 //! change committed. Each publishing service's migrations create the `outbox`
-//! table with the columns below.
+//! table with the columns below. At commit, the transaction also wakes the
+//! relays listening on the database ([`CHANNEL`]), so an event leaves at once
+//! rather than at the relay's next look.
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -20,6 +22,10 @@ diesel::table! {
         published_at -> Nullable<Timestamptz>,
     }
 }
+
+/// The channel a relay listens on for new rows (`LISTEN`/`NOTIFY`, which
+/// PostgreSQL scopes to one database).
+pub const CHANNEL: &str = "gridlink_outbox";
 
 #[derive(Insertable)]
 #[diesel(table_name = outbox)]
@@ -44,6 +50,11 @@ pub async fn enqueue<E: Event>(conn: &mut AsyncPgConnection, event: &E) -> Query
             payload,
             traceparent: gridlink_telemetry::current_traceparent(),
         })
+        .execute(conn)
+        .await?;
+    // Delivered at commit, and only then; a transaction's notifications on
+    // one channel arrive as one.
+    diesel::sql_query(format!("NOTIFY {CHANNEL}"))
         .execute(conn)
         .await
         .map(|_| ())

@@ -4,6 +4,11 @@
 //! marked sent in the same transaction only when the broker confirmed them and
 //! no queue was missing. Anything else stays pending and is retried: a broker
 //! outage delays events, it never loses them.
+//!
+//! An idle relay waits for a writer's notification ([`crate::outbox::CHANNEL`],
+//! sent at commit), and looks anyway every `OUTBOX_POLL_MS`: for rows left
+//! pending (unroutable, refused, or released by a replica that failed while
+//! holding them), which no notification announces again.
 
 use std::time::{Duration, Instant};
 
@@ -11,6 +16,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::{FutureExt, StreamExt};
 use gridlink_config::Secret;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
@@ -91,6 +97,10 @@ async fn session(
         crate::topology::declare(&channel, settings),
     )
     .await?;
+    // Listening before the first look: a row committed after it is announced.
+    diesel::sql_query(format!("LISTEN {}", crate::outbox::CHANNEL))
+        .execute(&mut conn)
+        .await?;
     state.set_relay(true);
     tracing::info!(exchange = %settings.exchange, "outbox relay connected");
 
@@ -111,11 +121,33 @@ async fn session(
             last_backlog = Instant::now();
         }
         if published == 0 {
-            tokio::time::sleep(settings.poll_interval).await;
+            wait_for_rows(&mut conn, settings.poll_interval).await?;
         }
         if last_cleanup.elapsed() > Duration::from_secs(3600) {
             remove_old(&mut conn).await?;
             last_cleanup = Instant::now();
+        }
+    }
+}
+
+/// Waits for a writer's notification of new rows, or `poll` at most. The
+/// notifications that came meanwhile are taken with it: one look serves them.
+async fn wait_for_rows(conn: &mut AsyncPgConnection, poll: Duration) -> anyhow::Result<()> {
+    let mut notifications = std::pin::pin!(conn.notifications_stream());
+    let Ok(mut notified) = tokio::time::timeout(poll, notifications.next()).await else {
+        return Ok(()); // time for the look anyway
+    };
+    loop {
+        match notified {
+            Some(Ok(_)) => {}
+            Some(Err(error)) => {
+                return Err(error).context("the relay's database connection failed");
+            }
+            None => anyhow::bail!("the relay's database connection closed"),
+        }
+        match notifications.next().now_or_never() {
+            Some(next) => notified = next,
+            None => return Ok(()),
         }
     }
 }

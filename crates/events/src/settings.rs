@@ -18,7 +18,8 @@ pub struct BrokerSettings {
     pub prefetch: u16,
     /// `EVENTS_DELIVERY_LIMIT`: deliveries before a message is dead-lettered.
     pub delivery_limit: i32,
-    /// `OUTBOX_POLL_MS`: how often the relay looks for pending rows when idle.
+    /// `OUTBOX_POLL_MS` (default 1000): how often an idle relay looks for
+    /// pending rows that no notification announced (see `relay`).
     pub poll_interval: Duration,
 }
 
@@ -30,7 +31,7 @@ impl BrokerSettings {
             queue_prefix: gridlink_config::string("EVENTS_QUEUE_PREFIX", ""),
             prefetch: gridlink_config::parse("EVENTS_PREFETCH", 16)?,
             delivery_limit: gridlink_config::parse("EVENTS_DELIVERY_LIMIT", 5)?,
-            poll_interval: Duration::from_millis(gridlink_config::parse("OUTBOX_POLL_MS", 100)?),
+            poll_interval: Duration::from_millis(gridlink_config::parse("OUTBOX_POLL_MS", 1000)?),
         })
     }
 
@@ -42,7 +43,9 @@ impl BrokerSettings {
             queue_prefix: format!("{name}."),
             prefetch: 16,
             delivery_limit: 3,
-            poll_interval: Duration::from_millis(50),
+            // Longer than the bounds the tests measure events against, so
+            // that they measure the notifications.
+            poll_interval: Duration::from_secs(2),
         }
     }
 
