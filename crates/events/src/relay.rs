@@ -134,10 +134,11 @@ async fn session(
 /// notifications that came meanwhile are taken with it: one look serves them.
 async fn wait_for_rows(conn: &mut AsyncPgConnection, poll: Duration) -> anyhow::Result<()> {
     let mut notifications = std::pin::pin!(conn.notifications_stream());
-    let Ok(mut notified) = tokio::time::timeout(poll, notifications.next()).await else {
+    let Ok(first) = tokio::time::timeout(poll, notifications.next()).await else {
         return Ok(()); // time for the look anyway
     };
-    loop {
+    let mut next = Some(first);
+    while let Some(notified) = next {
         match notified {
             Some(Ok(_)) => {}
             Some(Err(error)) => {
@@ -145,11 +146,9 @@ async fn wait_for_rows(conn: &mut AsyncPgConnection, poll: Duration) -> anyhow::
             }
             None => anyhow::bail!("the relay's database connection closed"),
         }
-        match notifications.next().now_or_never() {
-            Some(next) => notified = next,
-            None => return Ok(()),
-        }
+        next = notifications.next().now_or_never();
     }
+    Ok(())
 }
 
 /// Publishes one batch of pending rows; returns how many were confirmed.

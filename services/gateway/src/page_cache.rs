@@ -408,7 +408,7 @@ impl PageCache {
     /// The bytes cached at `key` (a page or anything else filed under an
     /// owner), if Redis answers in time.
     pub async fn get_bytes(&self, key: &str) -> Option<Vec<u8>> {
-        let mut redis = self.redis.as_ref()?.connection();
+        let mut redis = self.connection()?;
         let key = format!("{}{key}", self.prefix);
         let mut command = redis::cmd("GET");
         command.arg(&key);
@@ -453,7 +453,7 @@ impl PageCache {
         started: Instant,
         changes_at: Option<DateTime<Utc>>,
     ) {
-        let Some(mut redis) = self.redis.as_ref().map(WorkerRedis::connection) else {
+        let Some(mut redis) = self.connection() else {
             return;
         };
         if started.elapsed() >= self.settle {
@@ -489,7 +489,7 @@ impl PageCache {
     /// the entry it was read from, unless that entry is gone or holds
     /// another page by now.
     pub async fn fill(&self, key: &str, page: &Page) {
-        let Some(mut redis) = self.redis.as_ref().map(WorkerRedis::connection) else {
+        let Some(mut redis) = self.connection() else {
             return;
         };
         let mut invocation = self.fill.prepare_invoke();
@@ -508,7 +508,7 @@ impl PageCache {
     /// Drops every page of `owner` and keeps pages assembled before now from
     /// being stored. An error is for the event to be delivered again.
     pub async fn invalidate(&self, owner: &UserId) -> anyhow::Result<usize> {
-        let Some(mut redis) = self.redis.as_ref().map(WorkerRedis::connection) else {
+        let Some(mut redis) = self.connection() else {
             return Ok(0);
         };
         let mut invocation = self.invalidate.prepare_invoke();
@@ -519,6 +519,11 @@ impl PageCache {
         let dropped = invocation.invoke_async::<i64>(&mut redis);
         let dropped = tokio::time::timeout(Duration::from_secs(2), dropped).await??;
         Ok(dropped.max(0) as usize)
+    }
+
+    /// This thread's connection to the cache's Redis, if there is one.
+    fn connection(&self) -> Option<redis::aio::ConnectionManager> {
+        self.redis.as_ref().map(WorkerRedis::connection)
     }
 
     fn owner_key(&self, owner: &UserId) -> String {
