@@ -39,7 +39,7 @@ pub use cursor::{CursorCodec, CursorError};
 pub use dependency::dependency_failed;
 pub use gates::{Busy, GateGuard, Gates};
 pub use gridlink_config::ConfigError;
-pub use pager::{Page, Pager};
+pub use pager::{Page, Pager, first_rows};
 pub use revocations::RevocationSource;
 pub use server::{AppHandle, Application, KEEP_ALIVE, Kit};
 pub use writes::{UserTx, WriteError};

@@ -105,20 +105,29 @@ impl<P: Serialize + DeserializeOwned> Pager<P> {
 
     /// The page of `rows` (fetched with [`Pager::fetch`]), with a cursor to
     /// the next one when there is more; `position` says where a row stands.
-    pub fn page<T>(&self, mut rows: Vec<T>, position: impl Fn(&T) -> P) -> Page<T> {
+    pub fn page<T>(&self, rows: Vec<T>, position: impl Fn(&T) -> P) -> Page<T> {
         let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
-        let next_cursor = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last()
-                .map(|last| self.codec.encode(&self.listing, &position(last)))
-        } else {
-            None
-        };
+        let (items, after) = first_rows(rows, limit, position);
         Page {
-            items: rows,
-            next_cursor,
+            items,
+            next_cursor: after.map(|after| self.codec.encode(&self.listing, &after)),
         }
     }
+}
+
+/// The first `limit` of `rows` (fetched one over), and the position after
+/// the last of them when there were more: what a cursor to the rest holds.
+pub fn first_rows<T, P>(
+    mut rows: Vec<T>,
+    limit: usize,
+    position: impl Fn(&T) -> P,
+) -> (Vec<T>, Option<P>) {
+    if rows.len() <= limit {
+        return (rows, None);
+    }
+    rows.truncate(limit);
+    let after = rows.last().map(position);
+    (rows, after)
 }
 
 #[cfg(test)]

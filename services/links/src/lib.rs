@@ -10,6 +10,7 @@ mod db;
 mod domain;
 mod events;
 mod grid_copies;
+mod heads;
 pub mod openapi;
 mod routes;
 mod state;

@@ -57,6 +57,12 @@ async fn deleting_a_user_erases_their_data_everywhere_with_proof() {
         "SELECT count(*) AS n FROM grid_copies WHERE owner = '{}'",
         alice.id
     );
+    // Links keeps each grid's first links rendered, under their owner.
+    let heads = format!(
+        "SELECT count(*) AS n FROM public_heads WHERE owner = '{}'",
+        alice.id
+    );
+    assert_eq!(stack.count(&stack.links, &heads).await, 3);
     stack
         .eventually(FANOUT, "links keeps a copy of alice's grid", async || {
             let path = format!("/api/v1/links/{link}");
@@ -69,10 +75,11 @@ async fn deleting_a_user_erases_their_data_everywhere_with_proof() {
     let took = stack
         .eventually(
             FANOUT,
-            "alice's grids, links and copies are gone",
+            "alice's grids, links, copies and heads are gone",
             async || {
                 rows_left(&stack, &alice).await == 0
                     && stack.count(&stack.links, &copies).await == 0
+                    && stack.count(&stack.links, &heads).await == 0
             },
         )
         .await;
@@ -371,17 +378,23 @@ async fn deleting_a_grid_retires_its_links_through_the_event() {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204);
+    let count = async |query: String| stack.count(&stack.links, &query).await;
+    let head = format!("SELECT count(*) AS n FROM public_heads WHERE grid = '{slug}'");
+    assert_eq!(
+        count(head.clone()).await,
+        1,
+        "the grid's links are rendered"
+    );
     stack
-        .eventually(FANOUT, "the grid's links are retired", async || {
-            stack
-                .count(
-                    &stack.links,
-                    &format!(
-                        "SELECT count(*) AS n FROM links WHERE grid = '{slug}' AND NOT is_deleted"
-                    ),
-                )
-                .await
-                == 0
-        })
+        .eventually(
+            FANOUT,
+            "the grid's links and head are retired",
+            async || {
+                let live = format!(
+                    "SELECT count(*) AS n FROM links WHERE grid = '{slug}' AND NOT is_deleted"
+                );
+                count(live).await == 0 && count(head.clone()).await == 0
+            },
+        )
         .await;
 }

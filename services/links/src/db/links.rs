@@ -203,9 +203,11 @@ impl GridTurn<'_> {
 }
 
 impl GridTurn<'_> {
-    /// Writes `links.changed` to the outbox and commits: every change to a
-    /// grid's links ends this way, so the pages showing them are told.
+    /// Renders the grid's head again, writes `links.changed` to the outbox
+    /// and commits: every change to a grid's links ends this way, so the
+    /// pages showing them are ready and told.
     async fn commit(&self, mut tx: UserTx) -> Result<(), LinkWriteError> {
+        crate::heads::refresh(&mut tx, &self.grid).await?;
         let event = LinksChanged::new(self.grid.clone(), self.writer.clone());
         gridlink_events::outbox::enqueue(&mut tx, &event).await?;
         tx.commit().await?;
@@ -583,11 +585,12 @@ pub async fn erase_owner(tx: &mut Tx, owner: &UserId) -> Result<(), DbError> {
     diesel::delete(links::table.filter(links::owner.eq(owner)))
         .execute(&mut **tx)
         .await?;
+    super::heads::erase_owner(tx, owner).await?;
     super::grid_copies::erase_owner(tx, owner).await
 }
 
-/// Retires the live links of a deleted grid; returns how many. Waits for the
-/// grid's lock (at most 5 s, then the delivery is retried).
+/// Retires the live links of a deleted grid, and its head; returns how many
+/// links. Waits for the grid's lock (at most 5 s, then the delivery is retried).
 pub async fn retire_grid(tx: &mut Tx, event: &GridDeleted) -> Result<usize, DbError> {
     diesel::sql_query("SET LOCAL lock_timeout = '5s'")
         .execute(&mut **tx)
@@ -598,6 +601,7 @@ pub async fn retire_grid(tx: &mut Tx, event: &GridDeleted) -> Result<usize, DbEr
     )
     .execute(&mut **tx)
     .await?;
+    super::heads::drop_grid(tx, &event.grid).await?;
     Ok(diesel::update(
         links::table
             .filter(links::grid.eq(&event.grid))

@@ -1,6 +1,7 @@
 //! Every query the links service runs, in one place.
 
 pub mod grid_copies;
+pub mod heads;
 pub mod links;
 pub mod schema;
 

@@ -1,28 +1,27 @@
 //! Routes for the other services (service token required).
 
-use std::collections::HashMap;
-
+use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::Utc;
 use gridlink_http::Json;
 use gridlink_ids::GridSlug;
 use gridlink_problem::ApiError;
-use gridlink_service::Pager;
 use gridlink_service_auth::InternalCaller;
-use links_client::{LINKS_PER_GRID, LinkTarget};
+use links_client::LinkTarget;
 
 use super::{known_grid, link_not_found, link_slug, public_listing};
 use crate::api::LinkState;
-use crate::api::{BatchRequest, BatchResponse, GridLinks, PublicLink};
-use crate::db::links::{self, Link};
+use crate::api::{BatchRequest, BatchResponse};
+use crate::db::links;
+use crate::heads;
 use crate::state::AppState;
 
 pub const MAX_BATCH_GRIDS: usize = 200;
 
-/// The first public links of many grids in one call and two statements,
-/// pipelined (the gateway's pages): each grid's links, the cursor that continues them, and
-/// when they next change by themselves. A read,
-/// sent as POST because the list can be long.
+/// The first public links of many grids in one call (the gateway's pages):
+/// each grid's links, the cursor that continues them, and when they next
+/// change by themselves. One statement when every grid's head is rendered
+/// (see `crate::heads`). A read, sent as POST because the list can be long.
 #[utoipa::path(
     tag = "internal",
     security(("service_token" = [])),
@@ -48,50 +47,18 @@ pub async fn links_of_grids(
         .map(|g| GridSlug::parse(g))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::invalid_field("grids", e.to_string()))?;
-    let mut by_grid: HashMap<GridSlug, Vec<Link>> =
-        grids.iter().map(|g| (g.clone(), Vec::new())).collect();
-    let mut changes: HashMap<GridSlug, _> = HashMap::new();
-    if !grids.is_empty() {
-        let conn = state.db.conn().await?;
-        // Both statements go out at once, on one connection.
-        let (heads, next) = tokio::try_join!(
-            links::public_heads(&conn, &grids, LINKS_PER_GRID),
-            links::next_changes(&conn, &grids),
-        )?;
-        for link in heads {
-            if let Some(list) = by_grid.get_mut(&link.grid) {
-                list.push(link);
-            }
-        }
-        changes = next
-            .into_iter()
-            .map(|change| (change.grid, change.at))
-            .collect();
-    }
-    let mut answer = HashMap::with_capacity(by_grid.len());
-    for (grid, rows) in by_grid {
-        // The visitors' listing of the grid, whose cursor continues it.
-        let pager = Pager::<(bool, i32)>::bounded(
-            &state.cursors,
-            public_listing(&grid),
-            None,
-            None,
-            LINKS_PER_GRID,
-            LINKS_PER_GRID,
-        )?;
-        let page = pager
-            .page(rows, |link| {
-                (link.pinned, link.position.unwrap_or_default())
-            })
-            .map(PublicLink::from);
-        let links = GridLinks {
-            items: page.items,
-            next_cursor: page.next_cursor,
-            changes_at: changes.get(&grid).copied(),
-        };
-        answer.insert(grid, links);
-    }
-    Ok(HttpResponse::Ok().json(BatchResponse { grids: answer }))
+    let heads = if grids.is_empty() {
+        Vec::new()
+    } else {
+        heads::read(&state.db, &grids).await?
+    };
+    // The visitors' listing of the grid continues where its head ends.
+    let body = heads::batch_json(&heads, |grid, after| {
+        state.cursors.encode(&public_listing(grid), &after)
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body))
 }
 
 /// Where a link sends its visitors, whose it is, and whether it does now

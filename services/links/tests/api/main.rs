@@ -4,6 +4,7 @@
 mod client;
 mod crud;
 mod dependencies;
+mod heads;
 mod helpers;
 mod lifecycle;
 mod openapi;
