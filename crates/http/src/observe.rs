@@ -69,15 +69,13 @@ pub async fn observe(
     let method = method_label(req.method());
     // The span's name is fixed once its trace context exists, so it takes the
     // route as matched before routing; the metrics take the one routed to.
+    // Its fields are what every log line of the request carries; what only
+    // exported spans need is set as attributes, which logs never format.
     let planned = req.match_pattern().unwrap_or_else(|| UNMATCHED.to_owned());
     let span = tracing::info_span!(
         "HTTP request",
         otel.name = %format!("{method} {planned}"),
         otel.kind = "server",
-        otel.status_code = tracing::field::Empty,
-        http.request.method = %method,
-        http.route = tracing::field::Empty,
-        http.response.status_code = tracing::field::Empty,
         request_id = %request_id,
         trace_id = tracing::field::Empty,
     );
@@ -91,6 +89,7 @@ pub async fn observe(
     if let Some(trace_id) = span.in_scope(gridlink_telemetry::current_trace_id) {
         span.record("trace_id", trace_id.as_str());
     }
+    gridlink_telemetry::set_attribute(&span, "http.request.method", method);
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
 
     let result = next.call(req).instrument(span.clone()).await;
@@ -100,17 +99,23 @@ pub async fn observe(
         Err(error) => (error.as_response_error().status_code(), None),
     };
     let route = route.unwrap_or_else(|| UNMATCHED.to_owned());
-    span.record("http.route", route.as_str());
     let elapsed = started.elapsed();
-    span.record("http.response.status_code", status.as_u16());
+    gridlink_telemetry::set_attribute(&span, "http.route", route.clone());
+    gridlink_telemetry::set_attribute(
+        &span,
+        "http.response.status_code",
+        i64::from(status.as_u16()),
+    );
     if status.is_server_error() {
-        span.record("otel.status_code", "ERROR");
+        gridlink_telemetry::set_error(&span);
     }
     if let Some(metrics) = metrics {
         metrics.observe_request(&route, method, status.as_u16(), elapsed);
     }
     span.in_scope(|| {
         tracing::info!(
+            http.request.method = method,
+            http.route = route,
             http.response.status_code = status.as_u16(),
             duration_ms = elapsed.as_secs_f64() * 1000.0,
             "request completed"

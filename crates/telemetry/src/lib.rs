@@ -120,6 +120,21 @@ pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
     }
 }
 
+/// Sets an OpenTelemetry attribute of `span`: for exported spans only, so
+/// the JSON logs do not format it again (as they do each field recorded).
+pub fn set_attribute(
+    span: &tracing::Span,
+    key: &'static str,
+    value: impl Into<opentelemetry::Value>,
+) {
+    span.set_attribute(key, value);
+}
+
+/// Marks `span` as failed, for exported spans.
+pub fn set_error(span: &tracing::Span) {
+    span.set_status(opentelemetry::trace::Status::error(""));
+}
+
 /// The trace id of the current span, as 32 hex characters.
 pub fn current_trace_id() -> Option<String> {
     let context = tracing::Span::current().context();
