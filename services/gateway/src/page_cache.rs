@@ -165,7 +165,7 @@ pub struct Page {
 impl Page {
     /// The page of `body`, with its gzip form if it is worth one.
     ///
-    /// The tag is a digest of the gzip form when there is one (an eighth of
+    /// The tag is a digest of the gzip form when there is one (a sixth of
     /// the JSON to hash), which is as much the JSON's as the JSON itself:
     /// gzip at a given level is deterministic. (A replica on another zlib-rs
     /// may tag the same page otherwise, which costs a 200 for a 304.)
