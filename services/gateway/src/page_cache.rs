@@ -141,7 +141,7 @@ impl Accepted {
 /// A page as it is served: its JSON, its compressed forms (when it is large
 /// enough to gain), and a strong ETag per representation.
 ///
-/// A miss pays only for gzip at a low level (a third of brotli's cost): every
+/// A miss pays only for gzip at level 1 (a fourth of brotli's cost): every
 /// client that takes brotli takes gzip too, and is sent gzip. The brotli
 /// form, a third smaller, is made once per cache entry, by the first hit
 /// that takes it, and written back into the entry ([`PageCache::fill`]).

@@ -55,7 +55,7 @@ pub async fn read(database: &Database, grids: &[GridSlug]) -> Result<Vec<Head>, 
 /// writes do, so an erasure either waits for this or is seen by it).
 async fn rebuild(database: &Database, grids: &[GridSlug]) -> Result<Vec<Head>, DbError> {
     let mut tx = database.begin().await?;
-    let locked: HashSet<GridSlug> = db::heads::try_lock(&mut tx, grids)
+    let locked: HashSet<GridSlug> = db::links::try_lock_grids(&mut tx, grids)
         .await?
         .into_iter()
         .collect();

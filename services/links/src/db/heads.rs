@@ -54,25 +54,6 @@ pub async fn current(
     .await?)
 }
 
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = Text)]
-    grid: GridSlug,
-}
-
-/// Takes the locks of those of `grids` no writer holds now, for the rest of
-/// the transaction, without waiting; returns the grids it took.
-pub async fn try_lock(tx: &mut Tx, grids: &[GridSlug]) -> Result<Vec<GridSlug>, DbError> {
-    let locked: Vec<Locked> = prepared(
-        "SELECT grid FROM unnest($1::text[]) AS grid \
-         WHERE pg_try_advisory_xact_lock(hashtextextended(grid, 0))",
-        |q| q.bind::<Array<Text>, _>(grids),
-    )
-    .load(&mut **tx)
-    .await?;
-    Ok(locked.into_iter().map(|l| l.grid).collect())
-}
-
 /// Writes `heads`, rendered in `format`, over what was there (one
 /// statement). The caller holds each grid's lock.
 pub async fn store(conn: &mut Conn, heads: &[&Head], format: i32) -> Result<(), DbError> {

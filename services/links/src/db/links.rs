@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Float4, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Float4, Nullable, Text};
 use diesel_async::RunQueryDsl;
 use gridlink_db::{Database, DbError, Tx, prepared};
 use gridlink_events::{GridDeleted, LinkDeleted, LinksChanged};
@@ -178,20 +178,10 @@ impl GridTurn<'_> {
     /// Writers of other grids never wait; the deferred unique constraint on
     /// (grid, position) is the net.
     async fn begin(&self) -> Result<UserTx, LinkWriteError> {
-        #[derive(QueryableByName)]
-        struct Locked {
-            #[diesel(sql_type = Bool)]
-            locked: bool,
-        }
         let mut tx = UserTx::begin(&self.writes.database, &self.writer).await?;
         loop {
-            let Locked { locked } = prepared(
-                "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked",
-                |q| q.bind::<Text, _>(&self.grid),
-            )
-            .get_result(&mut *tx)
-            .await?;
-            if locked {
+            let locked = try_lock_grids(&mut tx, std::slice::from_ref(&self.grid)).await?;
+            if !locked.is_empty() {
                 return Ok(tx);
             }
             if tokio::time::Instant::now() >= self.until {
@@ -587,6 +577,26 @@ pub async fn erase_owner(tx: &mut Tx, owner: &UserId) -> Result<(), DbError> {
         .await?;
     super::heads::erase_owner(tx, owner).await?;
     super::grid_copies::erase_owner(tx, owner).await
+}
+
+/// Takes, for the rest of the transaction, the locks of those of `grids` no
+/// one holds now, without waiting; returns the grids it took. A grid's lock
+/// is what every writer of its links holds (and what a head is written
+/// under, see `crate::heads`); [`retire_grid`] waits for the same lock.
+pub async fn try_lock_grids(conn: &mut Conn, grids: &[GridSlug]) -> Result<Vec<GridSlug>, DbError> {
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = Text)]
+        grid: GridSlug,
+    }
+    let locked: Vec<Locked> = prepared(
+        "SELECT grid FROM unnest($1::text[]) AS grid \
+         WHERE pg_try_advisory_xact_lock(hashtextextended(grid, 0))",
+        |q| q.bind::<Array<Text>, _>(grids),
+    )
+    .load(conn)
+    .await?;
+    Ok(locked.into_iter().map(|l| l.grid).collect())
 }
 
 /// Retires the live links of a deleted grid, and its head; returns how many
